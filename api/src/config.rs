@@ -1,0 +1,74 @@
+//! Command line and environment.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+#[derive(Parser, Debug)]
+#[command(name = "parley", version, about = "A self-hosted, persistent chat backend with a GraphQL API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Apply pending migrations and serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) and exit.
+    PrintSchema,
+}
+
+/// Every setting, as a flag or an environment variable.
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// A `sqlite:` or `postgres:` URL. The default is a SQLite file in the
+    /// working directory, created on first start.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://parley.db", global = true)]
+    pub database_url: String,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "PARLEY_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: String,
+
+    /// Log format; filter with RUST_LOG.
+    #[arg(long, env = "PARLEY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// How long a session token stays valid ("30d", "12h", ...).
+    #[arg(long, env = "PARLEY_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
+    pub token_ttl: Duration,
+
+    /// Most members a group may have.
+    #[arg(long, env = "PARLEY_MAX_GROUP_MEMBERS", default_value_t = 1000, global = true)]
+    pub max_group_members: usize,
+
+    /// Database connection pool size.
+    #[arg(long, env = "PARLEY_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+
+    /// Time a WebSocket client has to send `connection_init`.
+    #[arg(long, env = "PARLEY_WS_INIT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_init_timeout: Duration,
+
+    /// How long shutdown waits for open requests and sockets.
+    #[arg(long, env = "PARLEY_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub shutdown_timeout: Duration,
+}
+
+impl Config {
+    /// Settings for tests and embedding: everything at its default except
+    /// the database, listening on a free port.
+    pub fn for_database(database_url: impl Into<String>) -> Result<Self, clap::Error> {
+        let mut config = Cli::try_parse_from(["parley"])?.config;
+        config.database_url = database_url.into();
+        config.listen = "127.0.0.1:0".into();
+        Ok(config)
+    }
+}

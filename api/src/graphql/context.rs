@@ -1,0 +1,49 @@
+//! What resolvers read from the request context.
+
+use async_graphql::Context;
+use service::{Service, Viewer};
+
+use super::{
+    error::{ApiError, ApiResult},
+    loaders::Loaders,
+};
+
+/// Who is asking, decided by the transport before execution.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Auth {
+    #[default]
+    Anonymous,
+    /// A token was sent but is unknown, revoked or expired.
+    Invalid,
+    Viewer(Viewer),
+}
+
+impl Auth {
+    pub fn viewer(&self) -> Option<Viewer> {
+        match self {
+            Auth::Viewer(viewer) => Some(*viewer),
+            _ => None,
+        }
+    }
+}
+
+/// The signed-in viewer, or `UNAUTHENTICATED`.
+pub fn viewer(ctx: &Context<'_>) -> ApiResult<Viewer> {
+    match ctx.data_opt::<Auth>().copied().unwrap_or_default() {
+        Auth::Viewer(viewer) => Ok(viewer),
+        Auth::Invalid => Err(ApiError::unauthenticated("invalid or expired token")),
+        Auth::Anonymous => Err(ApiError::unauthenticated("sign in first: send `Authorization: Bearer <token>`")),
+    }
+}
+
+/// The app's service, which the schema is built with.
+pub fn service<'a>(ctx: &Context<'a>) -> ApiResult<&'a Service> {
+    ctx.data::<Service>()
+        .map_err(|_| ApiError::internal("the schema was built without a service"))
+}
+
+/// The app's batch loaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
+    ctx.data::<Loaders>()
+        .map_err(|_| ApiError::internal("the schema was built without loaders"))
+}

@@ -1,0 +1,99 @@
+//! Batch loaders, so that a page of N conversations costs a fixed number of
+//! statements however large N is. They keep no cache: a loader only merges
+//! the loads of one moment into one query, so nothing it returns is stale.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use service::{
+    Service,
+    entity::{conversation_member, message, user},
+};
+
+type LoadResult<V> = Result<V, Arc<service::Error>>;
+
+/// Users by id.
+pub struct Users(pub Service);
+
+impl Loader<i64> for Users {
+    type Value = user::Model;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, user::Model>> {
+        self.0.users_by_ids(keys).await.map_err(Arc::new)
+    }
+}
+
+/// Every member of a conversation, by conversation id.
+pub struct Members(pub Service);
+
+impl Loader<i64> for Members {
+    type Value = Arc<Vec<conversation_member::Model>>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
+        let members = self.0.members_of(keys).await.map_err(Arc::new)?;
+        Ok(members.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
+/// The newest message of a conversation, by conversation id.
+pub struct LastMessages(pub Service);
+
+impl Loader<i64> for LastMessages {
+    type Value = message::Model;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, message::Model>> {
+        self.0.last_messages(keys).await.map_err(Arc::new)
+    }
+}
+
+/// A viewer's unread count in a conversation, by `(user id, conversation id)`.
+pub struct UnreadCounts(pub Service);
+
+impl Loader<(i64, i64)> for UnreadCounts {
+    type Value = i64;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<HashMap<(i64, i64), i64>> {
+        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (user, conversation) in keys {
+            by_user.entry(*user).or_default().push(*conversation);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (user, conversations) in by_user {
+            let counts = self
+                .0
+                .unread_counts(user, &conversations)
+                .await
+                .map_err(Arc::new)?;
+            for conversation in conversations {
+                out.insert(
+                    (user, conversation),
+                    counts.get(&conversation).copied().unwrap_or(0),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The loaders, shared by every request of one app.
+pub struct Loaders {
+    pub users: DataLoader<Users>,
+    pub members: DataLoader<Members>,
+    pub last_messages: DataLoader<LastMessages>,
+    pub unread: DataLoader<UnreadCounts>,
+}
+
+impl Loaders {
+    pub fn new(service: &Service) -> Self {
+        Self {
+            users: DataLoader::new(Users(service.clone()), tokio::spawn),
+            members: DataLoader::new(Members(service.clone()), tokio::spawn),
+            last_messages: DataLoader::new(LastMessages(service.clone()), tokio::spawn),
+            unread: DataLoader::new(UnreadCounts(service.clone()), tokio::spawn),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Messages: sending, and following a conversation live.
+
+use async_graphql::{Context, ID, InputObject, Object, Subscription};
+use futures_util::{Stream, StreamExt};
+use service::messages::SendMessage;
+
+use super::{
+    context::{service, viewer},
+    error::{ApiError, ApiResult},
+    ids::{self, Kind},
+    types::Message,
+};
+
+#[derive(InputObject)]
+pub struct SendMessageInput {
+    pub conversation_id: ID,
+    /// Trimmed; 1 to 4000 characters.
+    pub body: String,
+    /// An idempotency key of up to 64 characters: sending again with the
+    /// same key returns the first message instead of storing another.
+    pub client_message_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct MessageMutation;
+
+#[Object]
+impl MessageMutation {
+    async fn send_message(&self, ctx: &Context<'_>, input: SendMessageInput) -> ApiResult<Message> {
+        let viewer = viewer(ctx)?;
+        let conversation_id = ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
+        let message = service(ctx)?
+            .send_message(
+                &viewer,
+                SendMessage {
+                    conversation_id,
+                    body: input.body,
+                    client_message_id: input.client_message_id,
+                },
+            )
+            .await?;
+        Ok(Message(message))
+    }
+}
+
+#[derive(Default)]
+pub struct MessageSubscription;
+
+#[Subscription]
+impl MessageSubscription {
+    /// New messages of a conversation as they are stored. With `afterSeq`,
+    /// the stored messages after that seq come first, then live ones, with
+    /// no gap and no duplicate: pass the last seq you saw when reconnecting.
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        after_seq: Option<i64>,
+    ) -> Result<impl Stream<Item = ApiResult<Message>> + use<>, ApiError> {
+        let viewer = viewer(ctx)?;
+        let id = ids::decode(Kind::Conversation, &conversation_id, "conversationId")?;
+        let stream = service(ctx)?.follow_messages(viewer, id, after_seq).await?;
+        Ok(stream.map(|item| item.map(Message).map_err(ApiError::from)))
+    }
+}

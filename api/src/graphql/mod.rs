@@ -1,0 +1,64 @@
+//! The GraphQL schema: one Query/Mutation/Subscription part per domain,
+//! merged here, with the limits that keep hostile queries cheap.
+
+pub mod context;
+mod conversations;
+pub mod error;
+pub mod ids;
+pub mod loaders;
+mod messages;
+pub mod request;
+mod types;
+mod users;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+use service::Service;
+
+use self::{
+    conversations::{ConversationMutation, ConversationQuery},
+    loaders::Loaders,
+    messages::{MessageMutation, MessageSubscription},
+    users::{AccountMutation, UserQuery},
+};
+
+#[derive(MergedObject, Default)]
+pub struct Query(UserQuery, ConversationQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation, ConversationMutation, MessageMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(MessageSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// Deepest selection a query may have. GraphiQL's introspection query needs
+/// 13 levels.
+pub const MAX_DEPTH: usize = 16;
+/// Largest cost a query may have. Every field costs 1 and a connection
+/// multiplies what is under it by its page size, so a client can read a
+/// full inbox page with members and last messages, but cannot nest pages of
+/// pages of pages.
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+/// The schema, serving `service` (none when only printing the SDL).
+pub fn build_schema(service: Option<Service>) -> AppSchema {
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(64)
+    .extension(request::ValidationCodes);
+    if let Some(service) = service {
+        builder = builder.data(Loaders::new(&service)).data(service);
+    }
+    builder.finish()
+}
+
+/// The SDL that `schema.graphql` must match.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}

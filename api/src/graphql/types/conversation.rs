@@ -1,0 +1,223 @@
+use async_graphql::{Context, Enum, ID, Object, connection::{Connection, Edge}};
+use chrono::{DateTime, Utc};
+use service::{
+    entity::{
+        conversation::{self, Kind as ModelKind},
+        conversation_member::{self, Role},
+    },
+    page::{Page, PageArgs},
+};
+
+use super::{Message, User, page_cost};
+use crate::graphql::{
+    context::{loaders, service, viewer},
+    error::{ApiError, ApiResult},
+    ids::{self, Kind, cursor},
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationKind {
+    /// Exactly two people; one per pair.
+    Direct,
+    /// Any number of people, with an owner.
+    Group,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum MemberRole {
+    Owner,
+    Member,
+}
+
+/// A conversation the viewer is a member of. Values of this type are only
+/// built from service calls that checked membership.
+pub struct Conversation(pub conversation::Model);
+
+#[Object]
+impl Conversation {
+    async fn id(&self) -> ID {
+        ids::encode(Kind::Conversation, self.0.id)
+    }
+
+    async fn kind(&self) -> ConversationKind {
+        match self.0.kind {
+            ModelKind::Direct => ConversationKind::Direct,
+            ModelKind::Group => ConversationKind::Group,
+        }
+    }
+
+    /// A group's title; for a direct conversation, the other person's
+    /// display name.
+    async fn title(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        if let Some(title) = &self.0.title {
+            return Ok(title.clone());
+        }
+        let viewer = viewer(ctx)?;
+        let loaders = loaders(ctx)?;
+        let members = loaders.members.load_one(self.0.id).await?.unwrap_or_default();
+        let other = members
+            .iter()
+            .find(|m| m.user_id != viewer.user_id)
+            .map_or(viewer.user_id, |m| m.user_id);
+        Ok(loaders
+            .users
+            .load_one(other)
+            .await?
+            .map(|u| u.display_name)
+            .unwrap_or_default())
+    }
+
+    /// The seq of the newest message; 0 while there is none.
+    async fn last_seq(&self) -> i64 {
+        self.0.last_seq
+    }
+
+    /// When the newest message arrived (creation time while empty). The
+    /// conversation list is sorted by it.
+    async fn last_activity_at(&self) -> DateTime<Utc> {
+        self.0.last_activity_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn last_message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
+        if self.0.last_seq == 0 {
+            return Ok(None);
+        }
+        Ok(loaders(ctx)?
+            .last_messages
+            .load_one(self.0.id)
+            .await?
+            .map(Message))
+    }
+
+    /// Other people's messages after the viewer's read pointer.
+    async fn unread_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let viewer = viewer(ctx)?;
+        Ok(loaders(ctx)?
+            .unread
+            .load_one((viewer.user_id, self.0.id))
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// The seq up to which the viewer has read.
+    async fn last_read_seq(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let viewer = viewer(ctx)?;
+        let members = loaders(ctx)?.members.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(members
+            .iter()
+            .find(|m| m.user_id == viewer.user_id)
+            .map_or(0, |m| m.last_read_seq))
+    }
+
+    async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<usize> {
+        Ok(loaders(ctx)?
+            .members
+            .load_one(self.0.id)
+            .await?
+            .map_or(0, |m| m.len()))
+    }
+
+    /// Members in the order they joined.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i64>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, ConversationMember>> {
+        let after = after
+            .map(|c| cursor::decode(&c, "after", |s| s.parse::<usize>().ok()))
+            .transpose()?;
+        let window = PageArgs::forward(first, after).window(false)?;
+        let service::page::Window::Forward { after, limit } = window else {
+            return Err(ApiError::bad_input("last", "members are paged forward only"));
+        };
+        let members = loaders(ctx)?.members.load_one(self.0.id).await?.unwrap_or_default();
+        let start = after.map_or(0, |i| i + 1);
+        let rows: Vec<(usize, conversation_member::Model)> = members
+            .iter()
+            .cloned()
+            .enumerate()
+            .skip(start)
+            .take(limit as usize + 1)
+            .collect();
+        let page = Page::forward(rows, limit, start > 0);
+        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
+        connection.edges.extend(page.items.into_iter().map(|(i, m)| {
+            Edge::new(cursor::encode(&i.to_string()), ConversationMember(m))
+        }));
+        Ok(connection)
+    }
+
+    /// The history, oldest first within a page. `last: 50` is the newest
+    /// page; page back with `before:` its first cursor. Without arguments,
+    /// the newest 50.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i64>,
+        after: Option<String>,
+        last: Option<i64>,
+        before: Option<String>,
+    ) -> ApiResult<Connection<String, Message>> {
+        let viewer = viewer(ctx)?;
+        let args = PageArgs {
+            first,
+            after: after.map(|c| decode_seq(&c, "after")).transpose()?,
+            last,
+            before: before.map(|c| decode_seq(&c, "before")).transpose()?,
+        };
+        let page = service(ctx)?.messages(&viewer, &self.0, args).await?;
+        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|m| Edge::new(seq_cursor(m.seq), Message(m))),
+        );
+        Ok(connection)
+    }
+}
+
+pub fn seq_cursor(seq: i64) -> String {
+    cursor::encode(&format!("seq:{seq}"))
+}
+
+fn decode_seq(c: &str, field: &str) -> ApiResult<i64> {
+    cursor::decode(c, field, |s| s.strip_prefix("seq:")?.parse().ok())
+}
+
+/// One member of a conversation.
+pub struct ConversationMember(pub conversation_member::Model);
+
+#[Object]
+impl ConversationMember {
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        loaders(ctx)?
+            .users
+            .load_one(self.0.user_id)
+            .await?
+            .map(User)
+            .ok_or_else(|| ApiError::internal("member without a user row"))
+    }
+
+    async fn role(&self) -> MemberRole {
+        match self.0.role {
+            Role::Owner => MemberRole::Owner,
+            Role::Member => MemberRole::Member,
+        }
+    }
+
+    /// How far this member has read.
+    async fn last_read_seq(&self) -> i64 {
+        self.0.last_read_seq
+    }
+
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.0.joined_at
+    }
+}

@@ -1,0 +1,19 @@
+//! GraphQL object types: thin views over the service's models.
+
+mod conversation;
+mod message;
+mod user;
+
+pub use conversation::Conversation;
+pub use message::Message;
+pub use user::{AuthPayload, User};
+
+/// The cost a connection field adds to a query: its page size times what
+/// each node costs, so that nested lists cannot multiply without bound.
+pub fn page_cost(first: Option<i64>, last: Option<i64>, child: usize) -> usize {
+    let size = first
+        .or(last)
+        .unwrap_or(service::page::DEFAULT_PAGE as i64)
+        .clamp(1, service::page::MAX_PAGE as i64) as usize;
+    size.saturating_mul(child).saturating_add(1)
+}

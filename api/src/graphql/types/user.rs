@@ -1,0 +1,52 @@
+use async_graphql::{ID, Object};
+use chrono::{DateTime, Utc};
+use service::entity::user;
+
+use crate::graphql::ids::{self, Kind};
+
+/// Someone who can chat.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ids::encode(Kind::User, self.0.id)
+    }
+
+    /// Unique without regard to case; shown as the user typed it.
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A new session: keep the token, it is not shown again.
+pub struct AuthPayload {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: user::Model,
+}
+
+#[Object]
+impl AuthPayload {
+    /// Send as `Authorization: Bearer <token>`, or in the WebSocket's
+    /// `connection_init` payload as `{"authorization": "Bearer <token>"}`.
+    async fn token(&self) -> &str {
+        &self.token
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+
+    async fn user(&self) -> User {
+        User(self.user.clone())
+    }
+}

@@ -1,0 +1,230 @@
+//! `POST /graphql` and `GET /graphql`, following the GraphQL-over-HTTP
+//! specification: content negotiation, 4xx for requests that cannot run
+//! (with `application/graphql-response+json`), 405 for mutations over GET.
+
+use std::time::Instant;
+
+use async_graphql::{Request, ServerError, parser::types::OperationType};
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response as HttpResponse},
+};
+use serde::Serialize;
+use tracing::Instrument;
+
+use super::{
+    AppState,
+    negotiate::{self, Media},
+};
+use crate::graphql::{
+    context::Auth,
+    error::code,
+    request::{self, RequestError},
+};
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+    let Some(media) = negotiate::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    if !negotiate::is_json_body(&headers) {
+        return error_response(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RequestError::bad_request("send the request as `Content-Type: application/json`"),
+        );
+    }
+    let request = match parse_body(&body) {
+        Ok(request) => request,
+        Err(err) => return error_response(media, StatusCode::BAD_REQUEST, err),
+    };
+    execute(state, headers, media, request, false).await
+}
+
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> HttpResponse {
+    let Some(media) = negotiate::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(request) if !request.query.trim().is_empty() => request,
+        Ok(_) => {
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                RequestError::bad_request("the `query` parameter is missing"),
+            );
+        }
+        Err(err) => {
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                RequestError::bad_request(format!("malformed query string: {err}")),
+            );
+        }
+    };
+    execute(state, headers, media, request, true).await
+}
+
+fn parse_body(body: &[u8]) -> Result<Request, RequestError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|err| RequestError::bad_request(format!("the body is not valid JSON: {err}")))?;
+    if value.is_array() {
+        return Err(RequestError::bad_request("batched requests are not supported"));
+    }
+    let request: Request = serde_json::from_value(value)
+        .map_err(|err| RequestError::bad_request(format!("malformed GraphQL request: {err}")))?;
+    if request.query.trim().is_empty() {
+        return Err(RequestError::bad_request("the `query` field is missing"));
+    }
+    Ok(request)
+}
+
+async fn execute(state: AppState, headers: HeaderMap, media: Media, mut request: Request, via_get: bool) -> HttpResponse {
+    let (kind, name) = match request::inspect(&mut request) {
+        Ok(found) => found,
+        Err(err) => return error_response(media, request_error_status(media), err),
+    };
+    match kind {
+        OperationType::Mutation if via_get => {
+            let mut response = error_response(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                RequestError::bad_request("mutations are sent with POST"),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        OperationType::Subscription => {
+            return error_response(
+                media,
+                request_error_status(media),
+                RequestError::bad_request("subscriptions are served over WebSocket at /graphql/ws"),
+            );
+        }
+        _ => {}
+    }
+
+    let auth = match authenticate(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(response) => return response.with_media(media),
+    };
+    let operation = name.as_deref().unwrap_or("anonymous");
+    let span = tracing::info_span!(
+        "graphql",
+        operation,
+        kind = kind_name(kind),
+        user_id = auth.viewer().map(|v| v.user_id),
+    );
+    let started = Instant::now();
+    let response = state
+        .schema
+        .execute(request.data(auth))
+        .instrument(span.clone())
+        .await;
+    span.in_scope(|| {
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            errors = response.errors.len(),
+            "graphql operation"
+        );
+    });
+
+    if request::is_request_error(&response) {
+        return errors_only(media, request_error_status(media), &response.errors);
+    }
+    json(media, StatusCode::OK, &response)
+}
+
+/// `Auth` from the `Authorization` header: no header is anonymous, a token
+/// that does not check out is `Invalid` (resolvers that need a viewer
+/// answer `UNAUTHENTICATED`).
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, PendingError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Auth::Anonymous);
+    };
+    let Some(token) = value.to_str().ok().and_then(super::bearer_token) else {
+        return Ok(Auth::Invalid);
+    };
+    match state.service.authenticate(token).await {
+        Ok(viewer) => Ok(Auth::Viewer(viewer)),
+        Err(service::Error::Unauthenticated(_)) => Ok(Auth::Invalid),
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed");
+            Err(PendingError(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL))
+        }
+    }
+}
+
+/// An error response still waiting for its media type.
+struct PendingError(StatusCode, &'static str);
+
+impl PendingError {
+    fn with_media(self, media: Media) -> HttpResponse {
+        let mut error = ServerError::new("internal server error", None);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", self.1);
+        errors_only(media, self.0, &[error])
+    }
+}
+
+/// 400 where the client asked for the GraphQL media type; 200 for legacy
+/// JSON clients, which read errors from the body.
+fn request_error_status(media: Media) -> StatusCode {
+    match media {
+        Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+        Media::Json => StatusCode::OK,
+    }
+}
+
+fn kind_name(kind: OperationType) -> &'static str {
+    match kind {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    }
+}
+
+fn error_response(media: Media, status: StatusCode, err: RequestError) -> HttpResponse {
+    errors_only(media, status, &err.into_response().errors)
+}
+
+/// A body with `errors` and no `data`: the request never ran.
+fn errors_only(media: Media, status: StatusCode, errors: &[ServerError]) -> HttpResponse {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        errors: &'a [ServerError],
+    }
+    json(media, status, &Body { errors })
+}
+
+fn json(media: Media, status: StatusCode, body: &impl Serialize) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [
+                (header::CONTENT_TYPE, media.content_type()),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialize a response");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn not_acceptable() -> HttpResponse {
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "accept application/graphql-response+json or application/json\n",
+    )
+        .into_response()
+}

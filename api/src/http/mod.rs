@@ -1,0 +1,62 @@
+//! The HTTP surface: routes, shared state, and GraphiQL.
+
+mod graphql;
+mod negotiate;
+pub mod ws;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    response::Html,
+    routing::get,
+};
+use service::Service;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::AppSchema;
+
+pub use ws::WsSettings;
+
+/// Largest request body accepted (413 beyond it).
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub service: Service,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Open WebSockets; shutdown waits for them to close.
+    pub sockets: TaskTracker,
+    pub ws: WsSettings,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
+        .route("/health", get(|| async { "ok\n" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Parley GraphiQL")
+            .finish(),
+    )
+}
+
+/// The token in `Bearer <token>` (scheme in any case).
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

@@ -1,0 +1,373 @@
+//! GraphQL over WebSocket at `/graphql/ws`.
+//!
+//! Speaks `graphql-transport-ws` (the graphql-ws library's PROTOCOL.md,
+//! with its close codes) and the legacy `graphql-ws` subprotocol of
+//! subscriptions-transport-ws. async-graphql-axum's stock service closes
+//! with generic codes and has no init timeout, so the protocol is driven
+//! here, on top of async-graphql's `execute_stream`.
+//!
+//! One task per socket multiplexes the client's frames, every running
+//! operation, keep-alives and the server's shutdown; nothing is spawned per
+//! operation, so an idle socket costs little more than its buffers.
+
+use std::{pin::Pin, time::Duration};
+
+use async_graphql::{Request, Response, ServerError};
+use axum::{
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response as HttpResponse},
+};
+use futures_util::{Stream, StreamExt, stream};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use service::Viewer;
+use tokio_stream::StreamMap;
+
+use super::AppState;
+use crate::graphql::{
+    context::Auth,
+    error::code,
+    request::{self, RequestError},
+};
+
+pub const GRAPHQL_TRANSPORT_WS: &str = "graphql-transport-ws";
+pub const GRAPHQL_WS: &str = "graphql-ws";
+
+/// Largest client message. Subscribe payloads are small; anything bigger is
+/// refused by the WebSocket layer.
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Socket read buffer. The default (128 KiB) would dominate the cost of an
+/// idle connection; messages larger than this still arrive, in pieces.
+const READ_BUFFER: usize = 4 * 1024;
+/// Operations one socket may run at once.
+const MAX_OPERATIONS: usize = 100;
+/// How long one send may block on a client that does not read.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Per-app WebSocket settings.
+#[derive(Clone, Debug)]
+pub struct WsSettings {
+    /// Time a client has to send `connection_init`.
+    pub init_timeout: Duration,
+    /// Interval between keep-alive pings.
+    pub keepalive: Duration,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            init_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(25),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    TransportWs,
+    LegacyWs,
+}
+
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> HttpResponse {
+    if state.shutdown.is_cancelled() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let ws = ws.protocols([GRAPHQL_TRANSPORT_WS, GRAPHQL_WS]);
+    let protocol = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {
+        Some(GRAPHQL_TRANSPORT_WS) => Some(Protocol::TransportWs),
+        Some(GRAPHQL_WS) => Some(Protocol::LegacyWs),
+        _ => None,
+    };
+    let header_token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::bearer_token)
+        .map(str::to_owned);
+    // Shutdown waits for this socket until the guard is dropped.
+    let guard = state.sockets.token();
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_MESSAGE * 4)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            let _guard = guard;
+            let mut connection = Connection {
+                socket,
+                state,
+                header_token,
+                init_received: false,
+                viewer: None,
+                operations: StreamMap::new(),
+            };
+            match protocol {
+                Some(protocol) => connection.run(protocol).await,
+                None => {
+                    connection
+                        .close(4406, "Subprotocol not acceptable: use graphql-transport-ws")
+                        .await;
+                }
+            }
+        })
+}
+
+/// A client message of either protocol.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Ping {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Pong {},
+    /// `subscribe` (graphql-transport-ws) or `start` (legacy).
+    #[serde(alias = "start")]
+    Subscribe { id: String, payload: Request },
+    /// `complete` (graphql-transport-ws) or `stop` (legacy).
+    #[serde(alias = "stop")]
+    Complete { id: String },
+    ConnectionTerminate {},
+}
+
+/// What the connection does after handling one thing.
+enum Flow {
+    Continue,
+    Close(u16, String),
+    Stop,
+}
+
+type Operation = Pin<Box<dyn Stream<Item = (usize, Option<Response>)> + Send>>;
+
+struct Connection {
+    socket: WebSocket,
+    state: AppState,
+    header_token: Option<String>,
+    init_received: bool,
+    viewer: Option<Viewer>,
+    /// Running operations by client id. Each yields its responses numbered
+    /// from 0, then `None` when it ends.
+    operations: StreamMap<String, Operation>,
+}
+
+impl Connection {
+    async fn run(&mut self, protocol: Protocol) {
+        let settings = self.state.ws.clone();
+        let init_deadline = tokio::time::sleep(settings.init_timeout);
+        tokio::pin!(init_deadline);
+        let mut keepalive = tokio::time::interval_at(
+            tokio::time::Instant::now() + settings.keepalive,
+            settings.keepalive,
+        );
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            let flow = tokio::select! {
+                () = shutdown.cancelled() => Flow::Close(1001, "Server shutting down".into()),
+                () = &mut init_deadline, if self.viewer.is_none() => {
+                    Flow::Close(4408, "Connection initialisation timeout".into())
+                }
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.on_message(protocol, text.as_str()).await,
+                    Some(Ok(Message::Binary(_))) => {
+                        Flow::Close(4400, "Binary messages are not supported".into())
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Stop,
+                },
+                Some((id, (index, response))) = self.operations.next(), if !self.operations.is_empty() => {
+                    self.on_result(protocol, id, index, response).await
+                }
+                _ = keepalive.tick() => self.keepalive(protocol).await,
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Close(code, reason) => {
+                    self.close(code, &reason).await;
+                    break;
+                }
+                Flow::Stop => break,
+            }
+        }
+    }
+
+    async fn on_message(&mut self, protocol: Protocol, text: &str) -> Flow {
+        let message: ClientMessage = match serde_json::from_str(text) {
+            Ok(message) => message,
+            Err(err) => return Flow::Close(4400, format!("Invalid message received: {err}")),
+        };
+        match message {
+            ClientMessage::ConnectionInit { payload } => self.on_init(protocol, payload).await,
+            ClientMessage::Ping { payload } => {
+                if protocol == Protocol::LegacyWs {
+                    return Flow::Close(4400, "Invalid message received: ping".into());
+                }
+                let pong = match payload {
+                    Some(payload) => json!({"type": "pong", "payload": payload}),
+                    None => json!({"type": "pong"}),
+                };
+                self.send(&pong).await
+            }
+            ClientMessage::Pong {} => Flow::Continue,
+            ClientMessage::Subscribe { id, payload } => self.on_subscribe(protocol, id, payload).await,
+            ClientMessage::Complete { id } => {
+                if self.operations.remove(&id).is_some() && protocol == Protocol::LegacyWs {
+                    return self.send(&json!({"type": "complete", "id": id})).await;
+                }
+                Flow::Continue
+            }
+            ClientMessage::ConnectionTerminate {} => Flow::Stop,
+        }
+    }
+
+    async fn on_init(&mut self, protocol: Protocol, payload: Option<Value>) -> Flow {
+        if self.init_received {
+            return Flow::Close(4429, "Too many initialisation requests".into());
+        }
+        self.init_received = true;
+        let token = payload
+            .as_ref()
+            .and_then(token_from_payload)
+            .or_else(|| self.header_token.clone());
+        let viewer = match token {
+            None => None,
+            Some(token) => match self.state.service.authenticate(&token).await {
+                Ok(viewer) => Some(viewer),
+                Err(service::Error::Unauthenticated(_)) => None,
+                Err(err) => {
+                    tracing::error!(error = %err, "websocket authentication failed");
+                    return Flow::Close(4500, "Internal server error".into());
+                }
+            },
+        };
+        let Some(viewer) = viewer else {
+            if protocol == Protocol::LegacyWs {
+                let error = json!({"type": "connection_error", "payload": {"message": "Forbidden"}});
+                if let Flow::Stop = self.send(&error).await {
+                    return Flow::Stop;
+                }
+            }
+            return Flow::Close(4403, "Forbidden".into());
+        };
+        self.viewer = Some(viewer);
+        let flow = self.send(&json!({"type": "connection_ack"})).await;
+        if protocol == Protocol::LegacyWs && matches!(flow, Flow::Continue) {
+            return self.send(&json!({"type": "ka"})).await;
+        }
+        flow
+    }
+
+    async fn on_subscribe(&mut self, protocol: Protocol, id: String, mut request: Request) -> Flow {
+        let Some(viewer) = self.viewer else {
+            return Flow::Close(4401, "Unauthorized".into());
+        };
+        if self.operations.contains_key(&id) {
+            return Flow::Close(4409, format!("Subscriber for {id} already exists"));
+        }
+        if self.operations.len() >= MAX_OPERATIONS {
+            let error = RequestError::bad_request(format!(
+                "at most {MAX_OPERATIONS} operations may run on one connection"
+            ));
+            return self.send_errors(protocol, &id, &error.errors).await;
+        }
+        let (kind, name) = match request::inspect(&mut request) {
+            Ok(found) => found,
+            Err(err) => return self.send_errors(protocol, &id, &err.errors).await,
+        };
+        tracing::info!(
+            operation = name.as_deref().unwrap_or("anonymous"),
+            kind = ?kind,
+            user_id = viewer.user_id,
+            id,
+            "graphql operation over websocket"
+        );
+        let responses = self
+            .state
+            .schema
+            .execute_stream(request.data(Auth::Viewer(viewer)))
+            .map(Some)
+            .chain(stream::once(async { None }))
+            .enumerate();
+        self.operations.insert(id, Box::pin(responses));
+        Flow::Continue
+    }
+
+    async fn on_result(&mut self, protocol: Protocol, id: String, index: usize, response: Option<Response>) -> Flow {
+        let Some(response) = response else {
+            return self.send(&json!({"type": "complete", "id": id})).await;
+        };
+        if index == 0 && request::is_request_error(&response) {
+            // Validation failed: an `error` message ends the operation.
+            self.operations.remove(&id);
+            return self.send_errors(protocol, &id, &response.errors).await;
+        }
+        let kind = match protocol {
+            Protocol::TransportWs => "next",
+            Protocol::LegacyWs => "data",
+        };
+        match serde_json::to_value(&response) {
+            Ok(payload) => self.send(&json!({"type": kind, "id": id, "payload": payload})).await,
+            Err(err) => {
+                tracing::error!(error = %err, "could not serialize a response");
+                Flow::Close(4500, "Internal server error".into())
+            }
+        }
+    }
+
+    async fn send_errors(&mut self, protocol: Protocol, id: &str, errors: &[ServerError]) -> Flow {
+        let payload = match serde_json::to_value(errors) {
+            Ok(payload) => payload,
+            Err(_) => json!([{"message": "internal server error", "extensions": {"code": code::INTERNAL}}]),
+        };
+        let flow = self.send(&json!({"type": "error", "id": id, "payload": payload})).await;
+        if protocol == Protocol::LegacyWs && matches!(flow, Flow::Continue) {
+            return self.send(&json!({"type": "complete", "id": id})).await;
+        }
+        flow
+    }
+
+    async fn keepalive(&mut self, protocol: Protocol) -> Flow {
+        if protocol == Protocol::LegacyWs && self.viewer.is_some() {
+            return self.send(&json!({"type": "ka"})).await;
+        }
+        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Ping(Default::default()))).await {
+            Ok(Ok(())) => Flow::Continue,
+            _ => Flow::Stop,
+        }
+    }
+
+    async fn send(&mut self, message: &Value) -> Flow {
+        let text = message.to_string();
+        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text.into()))).await {
+            Ok(Ok(())) => Flow::Continue,
+            _ => Flow::Stop,
+        }
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+/// The token in a `connection_init` payload: `{"authorization": "Bearer
+/// <token>"}` (any case of the key, as GraphiQL sends its headers) or
+/// `{"token": "<token>"}`.
+fn token_from_payload(payload: &Value) -> Option<String> {
+    let object = payload.as_object()?;
+    for (key, value) in object {
+        if key.eq_ignore_ascii_case("authorization") {
+            return value.as_str().and_then(super::bearer_token).map(str::to_owned);
+        }
+    }
+    object.get("token")?.as_str().map(str::to_owned)
+}

@@ -1,0 +1,166 @@
+//! Building and running the app: the database, the service, the schema and
+//! the server, owned together so that a process (or a test) can run many.
+
+use std::{future::Future, net::SocketAddr};
+
+use sea_orm::DatabaseConnection;
+use service::{EventBus, Service, Settings, db};
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    config::Config,
+    graphql::{AppSchema, build_schema},
+    http::{AppState, WsSettings, router},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[source] sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartupError> {
+    let options = db::DbOptions {
+        max_connections: config.db_max_connections,
+    };
+    let conn = db::connect(&config.database_url, &options)
+        .await
+        .map_err(StartupError::Database)?;
+    db::migrate(&conn).await.map_err(StartupError::Migrate)?;
+    Ok(conn)
+}
+
+/// A built app, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    config: Config,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let conn = open_database(&config).await?;
+        let service = Service::new(
+            conn,
+            EventBus::new(),
+            Settings {
+                token_ttl: config.token_ttl,
+                max_group_members: config.max_group_members,
+            },
+        );
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        let state = AppState {
+            schema: build_schema(Some(service.clone())),
+            service,
+            shutdown: CancellationToken::new(),
+            sockets: TaskTracker::new(),
+            ws: WsSettings {
+                init_timeout: config.ws_init_timeout,
+                ..WsSettings::default()
+            },
+        };
+        Ok(Self {
+            listener,
+            state,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.state.service
+    }
+
+    pub fn schema(&self) -> &AppSchema {
+        &self.state.schema
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking connections,
+    /// lets requests in flight finish, closes every WebSocket with 1001, and
+    /// returns once all of it is done (or the shutdown timeout passed).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let addr = self.local_addr();
+        let state = self.state.clone();
+        let token = state.shutdown.clone();
+        let app = router(state.clone());
+        let server_token = token.clone();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = server_token.cancelled() => {}
+            }
+            tracing::info!("shutting down: finishing requests and closing sockets");
+            server_token.cancel();
+        });
+        tracing::info!(
+            %addr,
+            database = db::backend_name(state.service.db()),
+            "Parley is listening; open http://{addr}/ for GraphiQL"
+        );
+        let result = server.await;
+        state.sockets.close();
+        if tokio::time::timeout(self.config.shutdown_timeout, state.sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets did not close in time");
+        }
+        state.service.db().clone().close().await.ok();
+        tracing::info!("stopped");
+        result.map_err(StartupError::Serve)
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

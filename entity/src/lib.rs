@@ -1,0 +1,18 @@
+//! SeaORM entities: one module per table, nothing else.
+//!
+//! The schema itself is owned by the `migration` crate; these types only
+//! describe it to the ORM.
+
+pub mod conversation;
+pub mod conversation_member;
+pub mod message;
+pub mod session;
+pub mod user;
+
+pub mod prelude {
+    pub use super::conversation::Entity as Conversation;
+    pub use super::conversation_member::Entity as ConversationMember;
+    pub use super::message::Entity as Message;
+    pub use super::session::Entity as Session;
+    pub use super::user::Entity as User;
+}

@@ -1,0 +1,15 @@
+//! The schema's history. Every migration runs on SQLite and PostgreSQL; the
+//! server applies pending ones at start-up and every test runs them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_core::Migration)]
+    }
+}

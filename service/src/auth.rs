@@ -1,0 +1,243 @@
+//! Accounts and sessions: register, log in, log out, and turning a bearer
+//! token back into a [`Viewer`].
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::{session, user};
+use rand::{TryRngCore, rngs::OsRng};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    Service, Viewer, db,
+    error::{Error, Internal, Result, is_unique_violation},
+    time::now,
+    users::validate_display_name,
+};
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 1024;
+
+const BAD_CREDENTIALS: &str = "invalid username or password";
+
+pub struct Register {
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+}
+
+/// A fresh session: the token is shown to the client once and never again.
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: user::Model,
+}
+
+impl Service {
+    #[tracing::instrument(skip_all, fields(username = %input.username))]
+    pub async fn register(&self, input: Register) -> Result<SignedIn> {
+        let username = validate_username(&input.username)?;
+        validate_password(&input.password)?;
+        let display_name = match input.display_name {
+            Some(name) => validate_display_name(&name)?,
+            None => username.clone(),
+        };
+        let key = username.to_lowercase();
+        if self.find_by_username_key(&key).await?.is_some() {
+            return Err(username_taken());
+        }
+        let password_hash = self.passwords.hash(input.password).await?;
+
+        let txn = db::begin_write(self.db()).await?;
+        let at = now();
+        let inserted = user::ActiveModel {
+            username: Set(username),
+            username_key: Set(key),
+            display_name: Set(display_name),
+            password_hash: Set(Some(password_hash)),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await;
+        let user = match inserted {
+            Ok(user) => user,
+            // Someone took the name between the check and the insert.
+            Err(err) if is_unique_violation(&err) => return Err(username_taken()),
+            Err(err) => return Err(err.into()),
+        };
+        let (token, expires_at) = self.create_session(&txn, user.id).await?;
+        txn.commit().await?;
+        Ok(SignedIn {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    /// Unknown users and wrong passwords get the same error after the same
+    /// amount of hashing work.
+    #[tracing::instrument(skip_all, fields(username = %username))]
+    pub async fn login(&self, username: &str, password: String) -> Result<SignedIn> {
+        let key = username.trim().to_lowercase();
+        let user = if key.len() <= USERNAME_MAX {
+            self.find_by_username_key(&key).await?
+        } else {
+            None
+        };
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        if password.len() > PASSWORD_MAX {
+            return Err(Error::Unauthenticated(BAD_CREDENTIALS));
+        }
+        if !self.passwords.verify(password, hash).await? {
+            return Err(Error::Unauthenticated(BAD_CREDENTIALS));
+        }
+        let user = user.ok_or(Error::Unauthenticated(BAD_CREDENTIALS))?;
+        let txn = self.db().begin().await?;
+        let (token, expires_at) = self.create_session(&txn, user.id).await?;
+        txn.commit().await?;
+        Ok(SignedIn {
+            token,
+            expires_at,
+            user,
+        })
+    }
+
+    /// Revokes the session the viewer is using.
+    #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
+    pub async fn logout(&self, viewer: &Viewer) -> Result<()> {
+        session::Entity::delete_by_id(viewer.session_id)
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// The viewer a bearer token stands for: `Unauthenticated` when the
+    /// token is unknown, revoked or expired.
+    pub async fn authenticate(&self, token: &str) -> Result<Viewer> {
+        const INVALID: &str = "invalid or expired token";
+        if token.is_empty() || token.len() > 256 {
+            return Err(Error::Unauthenticated(INVALID));
+        }
+        let session = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(hash_token(token)))
+            .one(self.db())
+            .await?
+            .ok_or(Error::Unauthenticated(INVALID))?;
+        if session.expires_at <= now() {
+            return Err(Error::Unauthenticated(INVALID));
+        }
+        Ok(Viewer {
+            user_id: session.user_id,
+            session_id: session.id,
+        })
+    }
+
+    async fn find_by_username_key(&self, key: &str) -> Result<Option<user::Model>> {
+        Ok(user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(key))
+            .one(self.db())
+            .await?)
+    }
+
+    async fn create_session(
+        &self,
+        txn: &db::Tx,
+        user_id: i64,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>)> {
+        let token = new_token()?;
+        let at = now();
+        let ttl = chrono::Duration::from_std(self.settings().token_ttl)
+            .unwrap_or(chrono::Duration::days(30));
+        session::ActiveModel {
+            user_id: Set(user_id),
+            token_hash: Set(hash_token(&token)),
+            created_at: Set(at),
+            expires_at: Set(at + ttl),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        Ok((token, at + ttl))
+    }
+}
+
+fn username_taken() -> Error {
+    Error::conflict("username", "is already taken")
+}
+
+/// 3 to 32 characters of letters, digits, `_`, `.` and `-`. Case is kept
+/// for display; uniqueness ignores it.
+fn validate_username(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let len = name.chars().count();
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
+        return Err(Error::invalid(
+            "username",
+            format!("must be {USERNAME_MIN} to {USERNAME_MAX} characters long"),
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        return Err(Error::invalid(
+            "username",
+            "may contain only letters a-z, digits, '_', '.' and '-'",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn validate_password(password: &str) -> Result<()> {
+    let len = password.chars().count();
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
+        return Err(Error::invalid(
+            "password",
+            format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"),
+        ));
+    }
+    Ok(())
+}
+
+/// 32 bytes from the operating system's generator, URL-safe base64.
+fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| Error::Internal(Internal::Crypto(format!("OS random generator: {e}"))))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(validate_username(" Alice.B-2_ ").ok().as_deref(), Some("Alice.B-2_"));
+        for bad in ["ab", "a b c", "ünï", "x".repeat(33).as_str(), "bob!"] {
+            assert!(matches!(
+                validate_username(bad),
+                Err(Error::Invalid { field: "username", .. })
+            ), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), hash_token(&b));
+    }
+}

@@ -1,0 +1,141 @@
+//! The in-process event bus.
+//!
+//! Operations publish an [`Event`] after their transaction commits; live
+//! subscriptions listen on the topic they care about. Each topic has its own
+//! bounded `broadcast` channel, created when the first subscriber arrives
+//! and dropped with the last, so a message wakes only the subscribers of its
+//! conversation.
+//!
+//! Events carry what was committed, and every subscriber can rebuild what it
+//! missed from the database: a receiver that lags behind the channel's
+//! capacity re-reads instead of losing events. That also makes it possible
+//! to carry events between instances later (a PostgreSQL-backed bus behind
+//! the same interface).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use entity::message;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// Events a topic's channel can hold before its slowest receiver lags. A
+/// conversation rarely gets this many messages between two polls of a
+/// healthy subscriber; one that does falls back to the database.
+const TOPIC_CAPACITY: usize = 256;
+
+/// Something that happened, after it was committed.
+#[derive(Clone, Debug)]
+pub enum Event {
+    MessageAdded(message::Model),
+}
+
+impl Event {
+    pub fn topic(&self) -> Topic {
+        match self {
+            Event::MessageAdded(m) => Topic::Conversation(m.conversation_id),
+        }
+    }
+}
+
+/// Who an event is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Conversation(i64),
+}
+
+type Topics = HashMap<Topic, broadcast::Sender<Arc<Event>>>;
+
+/// Owned by the running app; clones share the same topics.
+#[derive(Clone, Default)]
+pub struct EventBus {
+    topics: Arc<Mutex<Topics>>,
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn topics(&self) -> std::sync::MutexGuard<'_, Topics> {
+        // The map stays consistent even if a holder panicked: every update
+        // is a single insert or remove.
+        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands `event` to the current subscribers of its topic. Call only
+    /// after the change it describes has committed.
+    pub fn publish(&self, event: Event) {
+        let topic = event.topic();
+        let mut topics = self.topics();
+        if let Some(sender) = topics.get(&topic)
+            && sender.send(Arc::new(event)).is_err()
+        {
+            topics.remove(&topic);
+        }
+    }
+
+    pub fn subscribe(&self, topic: Topic) -> Subscription {
+        let receiver = self
+            .topics()
+            .entry(topic)
+            .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
+            .subscribe();
+        Subscription {
+            receiver: Some(receiver),
+            topic,
+            bus: self.clone(),
+        }
+    }
+
+    /// Topics with live subscribers (for tests and metrics).
+    pub fn topic_count(&self) -> usize {
+        self.topics().len()
+    }
+}
+
+/// What a subscriber gets next.
+#[derive(Debug)]
+pub enum Received {
+    Event(Arc<Event>),
+    /// The subscriber fell behind and events were dropped: re-read state
+    /// from the database.
+    Lagged(u64),
+    /// The bus is gone (the app is shutting down).
+    Closed,
+}
+
+/// One subscriber's receiver; removes the topic's channel when it is the
+/// last to go.
+pub struct Subscription {
+    receiver: Option<broadcast::Receiver<Arc<Event>>>,
+    topic: Topic,
+    bus: EventBus,
+}
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Received {
+        let Some(receiver) = self.receiver.as_mut() else {
+            return Received::Closed;
+        };
+        match receiver.recv().await {
+            Ok(event) => Received::Event(event),
+            Err(RecvError::Lagged(n)) => Received::Lagged(n),
+            Err(RecvError::Closed) => Received::Closed,
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        drop(self.receiver.take());
+        let mut topics = self.bus.topics();
+        if topics
+            .get(&self.topic)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            topics.remove(&self.topic);
+        }
+    }
+}

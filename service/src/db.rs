@@ -1,0 +1,84 @@
+//! Opening the database and bringing its schema up to date.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+/// How long a SQLite writer waits for another one before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection pool settings.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    pub max_connections: u32,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { max_connections: 16 }
+    }
+}
+
+/// Opens a pool for a `sqlite:` or `postgres:` URL.
+///
+/// SQLite files are created when missing and opened in WAL mode with
+/// `synchronous=FULL` (an acknowledged commit survives a crash), foreign keys
+/// on and a busy timeout, so concurrent writers wait instead of failing.
+pub async fn connect(url: &str, options: &DbOptions) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(options.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // Each connection to an in-memory database would see its own empty
+        // database, so those get exactly one.
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            opts.max_connections(1);
+        }
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    }
+    Database::connect(opts).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Starts a transaction that will write.
+///
+/// On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+/// deferred transaction that reads first and writes later can fail with
+/// `SQLITE_BUSY` when another writer got in between, and the busy timeout
+/// cannot help it. PostgreSQL ignores the option.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Keeps `DatabaseTransaction` in the public signature tidy.
+pub type Tx = DatabaseTransaction;
+
+/// The name of the backend, for logs.
+pub fn backend_name(db: &impl ConnectionTrait) -> &'static str {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "postgres",
+        sea_orm::DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}

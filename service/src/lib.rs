@@ -1,0 +1,81 @@
+//! Parley's chat operations and every rule that protects data.
+//!
+//! [`Service`] holds the database connection, the event bus and the settings;
+//! each module adds the operations of one domain to it. Nothing here knows
+//! about GraphQL or HTTP: callers get domain models and a typed [`Error`].
+
+pub mod auth;
+pub mod bus;
+pub mod conversations;
+pub mod db;
+pub mod error;
+pub mod messages;
+pub mod page;
+mod password;
+mod time;
+pub mod users;
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::DatabaseConnection;
+
+pub use bus::{Event, EventBus};
+pub use entity;
+pub use error::{Error, Result};
+
+/// Knobs the operator sets; everything else is fixed by the service.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How long a session token stays valid after it is issued.
+    pub token_ttl: Duration,
+    /// Most members a group may have, its owner included.
+    pub max_group_members: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(30 * 24 * 3600),
+            max_group_members: 1000,
+        }
+    }
+}
+
+/// The signed-in user a request acts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub session_id: i64,
+}
+
+/// The chat service: cheap to clone, one per running app.
+#[derive(Clone)]
+pub struct Service {
+    db: DatabaseConnection,
+    bus: EventBus,
+    settings: Arc<Settings>,
+    passwords: password::Hasher,
+}
+
+impl Service {
+    pub fn new(db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
+        Self {
+            db,
+            bus,
+            settings: Arc::new(settings),
+            passwords: password::Hasher::new(),
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}

@@ -1,0 +1,272 @@
+//! Sending, reading and following messages.
+
+use std::collections::HashMap;
+
+use entity::{conversation, conversation_member, message};
+use futures_util::Stream;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::{
+    Service, Viewer,
+    bus::{Event, Received, Topic},
+    db,
+    error::{Error, Result, is_unique_violation},
+    page::{Page, PageArgs, Window},
+    time::now,
+};
+
+/// Longest message body, in characters, after trimming.
+pub const BODY_MAX: usize = 4000;
+/// Longest client message id, in characters.
+pub const CLIENT_ID_MAX: usize = 64;
+/// Rows a live stream reads per query while catching up.
+const CATCH_UP_BATCH: u64 = 100;
+
+pub struct SendMessage {
+    pub conversation_id: i64,
+    pub body: String,
+    pub client_message_id: Option<String>,
+}
+
+impl Service {
+    /// Stores a message as the next seq of its conversation and moves the
+    /// sender's read pointer to it. The same `client_message_id` from the
+    /// same sender returns the first message again, with no new event.
+    #[tracing::instrument(skip_all, fields(user_id = viewer.user_id, conversation_id = input.conversation_id))]
+    pub async fn send_message(&self, viewer: &Viewer, input: SendMessage) -> Result<message::Model> {
+        let body = input.body.trim();
+        if body.is_empty() {
+            return Err(Error::invalid("body", "must not be empty"));
+        }
+        if body.chars().count() > BODY_MAX {
+            return Err(Error::invalid(
+                "body",
+                format!("must be at most {BODY_MAX} characters long"),
+            ));
+        }
+        if let Some(id) = &input.client_message_id {
+            let len = id.chars().count();
+            if len == 0 || len > CLIENT_ID_MAX {
+                return Err(Error::invalid(
+                    "clientMessageId",
+                    format!("must be 1 to {CLIENT_ID_MAX} characters long"),
+                ));
+            }
+        }
+        self.conversation(viewer, input.conversation_id).await?;
+        if let Some(existing) = self.by_client_id(viewer, &input).await? {
+            return Ok(existing);
+        }
+
+        // The UPDATE comes first: it takes the conversation's row lock on
+        // PostgreSQL (the write lock on SQLite), so concurrent senders get
+        // consecutive seqs, and a message with seq n commits only after n-1.
+        let txn = db::begin_write(self.db()).await?;
+        let at = now();
+        let bumped = conversation::Entity::update_many()
+            .col_expr(conversation::Column::LastSeq, Expr::col(conversation::Column::LastSeq).add(1))
+            .col_expr(conversation::Column::LastActivityAt, Expr::value(at))
+            .filter(conversation::Column::Id.eq(input.conversation_id))
+            .exec_with_returning(&txn)
+            .await?;
+        let seq = bumped
+            .first()
+            .map(|c| c.last_seq)
+            .ok_or(Error::NotFound("conversation"))?;
+        // Membership again, now under the lock: a member removed since the
+        // first check must not get a message in.
+        if self
+            .member_conversation(&txn, viewer, input.conversation_id)
+            .await
+            .is_err()
+        {
+            return Err(Error::NotFound("conversation"));
+        }
+        let inserted = message::ActiveModel {
+            conversation_id: Set(input.conversation_id),
+            seq: Set(seq),
+            sender_id: Set(Some(viewer.user_id)),
+            body: Set(body.to_owned()),
+            client_message_id: Set(input.client_message_id.clone()),
+            created_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await;
+        let message = match inserted {
+            Ok(message) => message,
+            Err(err) if is_unique_violation(&err) => {
+                // The same client id raced in from another request.
+                txn.rollback().await?;
+                return self
+                    .by_client_id(viewer, &input)
+                    .await?
+                    .ok_or(Error::NotFound("message"));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        conversation_member::Entity::update_many()
+            .col_expr(conversation_member::Column::LastReadSeq, Expr::value(seq))
+            .filter(conversation_member::Column::ConversationId.eq(input.conversation_id))
+            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(conversation_member::Column::LastReadSeq.lt(seq))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        self.bus().publish(Event::MessageAdded(message.clone()));
+        Ok(message)
+    }
+
+    async fn by_client_id(
+        &self,
+        viewer: &Viewer,
+        input: &SendMessage,
+    ) -> Result<Option<message::Model>> {
+        let Some(client_id) = &input.client_message_id else {
+            return Ok(None);
+        };
+        Ok(message::Entity::find()
+            .filter(message::Column::ConversationId.eq(input.conversation_id))
+            .filter(message::Column::SenderId.eq(viewer.user_id))
+            .filter(message::Column::ClientMessageId.eq(client_id.as_str()))
+            .one(self.db())
+            .await?)
+    }
+
+    /// A page of the conversation's history in seq order. Seqs are dense,
+    /// so whether there is more on either side follows from the page itself.
+    pub async fn messages(
+        &self,
+        viewer: &Viewer,
+        conversation: &conversation::Model,
+        args: PageArgs<i64>,
+    ) -> Result<Page<message::Model>> {
+        // Re-checked here because a connection field may be reached from a
+        // conversation loaded earlier in the request.
+        let conversation = self.conversation(viewer, conversation.id).await?;
+        let query = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation.id));
+        let items = match args.window(true)? {
+            Window::Forward { after, limit } => {
+                query
+                    .filter(message::Column::Seq.gt(after.unwrap_or(0)))
+                    .order_by_asc(message::Column::Seq)
+                    .limit(limit)
+                    .all(self.db())
+                    .await?
+            }
+            Window::Backward { before, limit } => {
+                let mut rows = query
+                    .filter(message::Column::Seq.lt(before.unwrap_or(i64::MAX)))
+                    .order_by_desc(message::Column::Seq)
+                    .limit(limit)
+                    .all(self.db())
+                    .await?;
+                rows.reverse();
+                rows
+            }
+        };
+        let (has_previous_page, has_next_page) = match (items.first(), items.last()) {
+            (Some(first), Some(last)) => (first.seq > 1, last.seq < conversation.last_seq),
+            _ => (false, false),
+        };
+        Ok(Page {
+            items,
+            has_previous_page,
+            has_next_page,
+        })
+    }
+
+    /// The newest message of each conversation, for batch loading. The
+    /// caller must already have checked that the viewer may see them.
+    pub async fn last_messages(&self, conversation_ids: &[i64]) -> Result<HashMap<i64, message::Model>> {
+        let rows = message::Entity::find()
+            .join(JoinType::InnerJoin, message::Relation::Conversation.def())
+            .filter(conversation::Column::Id.is_in(conversation_ids.iter().copied()))
+            .filter(Expr::col((message::Entity, message::Column::Seq)).equals((conversation::Entity, conversation::Column::LastSeq)))
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().map(|m| (m.conversation_id, m)).collect())
+    }
+
+    /// Up to `limit` messages after `after_seq`, if the viewer is a member.
+    async fn messages_after(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<message::Model>> {
+        self.conversation(viewer, conversation_id).await?;
+        Ok(message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .filter(message::Column::Seq.gt(after_seq))
+            .order_by_asc(message::Column::Seq)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// New messages of a conversation as they are committed. With
+    /// `after_seq`, the stored messages after it come first; the stream then
+    /// continues live with no gap and no duplicate between the two.
+    ///
+    /// The stream subscribes to the bus before it reads, and tracks the
+    /// last seq it delivered. A live message that skips ahead (publishes
+    /// can overtake each other), or a lagged receiver, makes it re-read the
+    /// missing range from the database; a message it already delivered is
+    /// dropped. Membership is re-checked on every read, and the stream ends
+    /// with an error once the viewer can no longer see the conversation.
+    pub async fn follow_messages(
+        &self,
+        viewer: Viewer,
+        conversation_id: i64,
+        after_seq: Option<i64>,
+    ) -> Result<impl Stream<Item = Result<message::Model>> + Send + use<>> {
+        if after_seq.is_some_and(|seq| seq < 0) {
+            return Err(Error::invalid("afterSeq", "must not be negative"));
+        }
+        let mut subscription = self.bus().subscribe(Topic::Conversation(conversation_id));
+        let conversation = self.conversation(&viewer, conversation_id).await?;
+        let service = self.clone();
+        let mut cursor = after_seq.unwrap_or(conversation.last_seq);
+        let mut catch_up = after_seq.is_some();
+        Ok(async_stream::try_stream! {
+            loop {
+                while catch_up {
+                    let batch = service
+                        .messages_after(&viewer, conversation_id, cursor, CATCH_UP_BATCH)
+                        .await?;
+                    catch_up = batch.len() as u64 == CATCH_UP_BATCH;
+                    for message in batch {
+                        cursor = message.seq;
+                        yield message;
+                    }
+                }
+                match subscription.recv().await {
+                    Received::Event(event) => {
+                        let Event::MessageAdded(message) = &*event;
+                        if message.seq <= cursor {
+                            continue;
+                        }
+                        if message.seq == cursor + 1 {
+                            cursor = message.seq;
+                            yield message.clone();
+                        } else {
+                            catch_up = true;
+                        }
+                    }
+                    Received::Lagged(missed) => {
+                        tracing::debug!(conversation_id, missed, "subscriber lagged; re-reading");
+                        catch_up = true;
+                    }
+                    Received::Closed => break,
+                }
+            }
+        })
+    }
+}
