@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::telemetry::LogFormat;
 
 #[derive(Parser, Debug)]
-#[command(name = "parley", version, about = "A self-hosted, persistent chat backend with a GraphQL API")]
+#[command(
+    name = "parley",
+    version,
+    about = "A self-hosted, persistent chat backend with a GraphQL API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -30,11 +34,21 @@ pub enum Command {
 pub struct Config {
     /// A `sqlite:` or `postgres:` URL. The default is a SQLite file in the
     /// working directory, created on first start.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://parley.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://parley.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "PARLEY_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "PARLEY_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: String,
 
     /// Log format; filter with RUST_LOG.
@@ -46,11 +60,21 @@ pub struct Config {
     pub token_ttl: Duration,
 
     /// Most members a group may have.
-    #[arg(long, env = "PARLEY_MAX_GROUP_MEMBERS", default_value_t = 1000, global = true)]
+    #[arg(
+        long,
+        env = "PARLEY_MAX_GROUP_MEMBERS",
+        default_value_t = 1000,
+        global = true
+    )]
     pub max_group_members: usize,
 
     /// Database connection pool size.
-    #[arg(long, env = "PARLEY_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "PARLEY_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_max_connections: u32,
 
     /// Time a WebSocket client has to send `connection_init`.

@@ -60,12 +60,13 @@ impl Application {
                 max_group_members: config.max_group_members,
             },
         );
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .map_err(|source| StartupError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(&config.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: config.listen.clone(),
+                    source,
+                })?;
         let state = AppState {
             schema: build_schema(Some(service.clone())),
             service,
@@ -104,7 +105,10 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops taking connections,
     /// lets requests in flight finish, closes every WebSocket with 1001, and
     /// returns once all of it is done (or the shutdown timeout passed).
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         let addr = self.local_addr();
         let state = self.state.clone();
         let token = state.shutdown.clone();

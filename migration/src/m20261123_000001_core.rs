@@ -22,7 +22,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        create_index(manager, "ux_users_username_key", Users::Table, &[Users::UsernameKey], true).await?;
+        create_index(
+            manager,
+            "ux_users_username_key",
+            Users::Table,
+            &[Users::UsernameKey],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -42,8 +49,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        create_index(manager, "ux_sessions_token_hash", Sessions::Table, &[Sessions::TokenHash], true).await?;
-        create_index(manager, "ix_sessions_user", Sessions::Table, &[Sessions::UserId], false).await?;
+        create_index(
+            manager,
+            "ux_sessions_token_hash",
+            Sessions::Table,
+            &[Sessions::TokenHash],
+            true,
+        )
+        .await?;
+        create_index(
+            manager,
+            "ix_sessions_user",
+            Sessions::Table,
+            &[Sessions::UserId],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -67,7 +88,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        create_index(manager, "ux_conversations_direct_key", Conversations::Table, &[Conversations::DirectKey], true).await?;
+        create_index(
+            manager,
+            "ux_conversations_direct_key",
+            Conversations::Table,
+            &[Conversations::DirectKey],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -85,7 +113,10 @@ impl MigrationTrait for Migration {
                     )
                     .foreign_key(
                         ForeignKey::create()
-                            .from(ConversationMembers::Table, ConversationMembers::ConversationId)
+                            .from(
+                                ConversationMembers::Table,
+                                ConversationMembers::ConversationId,
+                            )
                             .to(Conversations::Table, Conversations::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
@@ -103,7 +134,10 @@ impl MigrationTrait for Migration {
             manager,
             "ix_conversation_members_user",
             ConversationMembers::Table,
-            &[ConversationMembers::UserId, ConversationMembers::ConversationId],
+            &[
+                ConversationMembers::UserId,
+                ConversationMembers::ConversationId,
+            ],
             false,
         )
         .await?;
@@ -150,11 +184,22 @@ impl MigrationTrait for Migration {
             manager,
             "ux_messages_client_id",
             Messages::Table,
-            &[Messages::ConversationId, Messages::SenderId, Messages::ClientMessageId],
+            &[
+                Messages::ConversationId,
+                Messages::SenderId,
+                Messages::ClientMessageId,
+            ],
             true,
         )
         .await?;
-        create_index(manager, "ix_messages_sender", Messages::Table, &[Messages::SenderId], false).await?;
+        create_index(
+            manager,
+            "ix_messages_sender",
+            Messages::Table,
+            &[Messages::SenderId],
+            false,
+        )
+        .await?;
         Ok(())
     }
 
@@ -166,7 +211,9 @@ impl MigrationTrait for Migration {
             Sessions::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -222,12 +222,21 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(validate_username(" Alice.B-2_ ").ok().as_deref(), Some("Alice.B-2_"));
+        assert_eq!(
+            validate_username(" Alice.B-2_ ").ok().as_deref(),
+            Some("Alice.B-2_")
+        );
         for bad in ["ab", "a b c", "ünï", "x".repeat(33).as_str(), "bob!"] {
-            assert!(matches!(
-                validate_username(bad),
-                Err(Error::Invalid { field: "username", .. })
-            ), "{bad} accepted");
+            assert!(
+                matches!(
+                    validate_username(bad),
+                    Err(Error::Invalid {
+                        field: "username",
+                        ..
+                    })
+                ),
+                "{bad} accepted"
+            );
         }
     }
 

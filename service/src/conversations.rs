@@ -59,7 +59,10 @@ impl Service {
         id: i64,
     ) -> Result<conversation::Model> {
         conversation::Entity::find_by_id(id)
-            .join(JoinType::InnerJoin, conversation::Relation::ConversationMember.def())
+            .join(
+                JoinType::InnerJoin,
+                conversation::Relation::ConversationMember.def(),
+            )
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .one(db)
             .await?
@@ -76,10 +79,18 @@ impl Service {
                 "cannot open a direct conversation with yourself",
             ));
         }
-        if user::Entity::find_by_id(other).one(self.db()).await?.is_none() {
+        if user::Entity::find_by_id(other)
+            .one(self.db())
+            .await?
+            .is_none()
+        {
             return Err(Error::NotFound("user"));
         }
-        let key = format!("{}:{}", Ord::min(viewer.user_id, other), Ord::max(viewer.user_id, other));
+        let key = format!(
+            "{}:{}",
+            Ord::min(viewer.user_id, other),
+            Ord::max(viewer.user_id, other)
+        );
         if let Some(existing) = self.direct_by_key(&key).await? {
             return Ok(existing);
         }
@@ -162,7 +173,10 @@ impl Service {
             .count(self.db())
             .await?;
         if found != members.len() as u64 {
-            return Err(Error::invalid("memberIds", "names a user who does not exist"));
+            return Err(Error::invalid(
+                "memberIds",
+                "names a user who does not exist",
+            ));
         }
 
         let txn = db::begin_write(self.db()).await?;
@@ -194,10 +208,16 @@ impl Service {
         args: PageArgs<InboxCursor>,
     ) -> Result<Page<conversation::Model>> {
         let Window::Forward { after, limit } = args.window(false)? else {
-            return Err(Error::invalid("last", "conversations are paged forward only"));
+            return Err(Error::invalid(
+                "last",
+                "conversations are paged forward only",
+            ));
         };
         let mut query = conversation::Entity::find()
-            .join(JoinType::InnerJoin, conversation::Relation::ConversationMember.def())
+            .join(
+                JoinType::InnerJoin,
+                conversation::Relation::ConversationMember.def(),
+            )
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .order_by_desc(conversation::Column::LastActivityAt)
             .order_by_desc(conversation::Column::Id)
@@ -224,14 +244,19 @@ impl Service {
         conversation_ids: &[i64],
     ) -> Result<HashMap<i64, Vec<conversation_member::Model>>> {
         let rows = conversation_member::Entity::find()
-            .filter(conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()))
+            .filter(
+                conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
+            )
             .order_by_asc(conversation_member::Column::JoinedAt)
             .order_by_asc(conversation_member::Column::UserId)
             .all(self.db())
             .await?;
         let mut by_conversation: HashMap<i64, Vec<_>> = HashMap::new();
         for row in rows {
-            by_conversation.entry(row.conversation_id).or_default().push(row);
+            by_conversation
+                .entry(row.conversation_id)
+                .or_default()
+                .push(row);
         }
         Ok(by_conversation)
     }
@@ -280,9 +305,14 @@ impl Service {
             return Err(Error::invalid("upToSeq", "must not be negative"));
         }
         let conversation = self.conversation(viewer, conversation_id).await?;
-        let target = up_to_seq.map_or(conversation.last_seq, |seq| Ord::min(seq, conversation.last_seq));
+        let target = up_to_seq.map_or(conversation.last_seq, |seq| {
+            Ord::min(seq, conversation.last_seq)
+        });
         conversation_member::Entity::update_many()
-            .col_expr(conversation_member::Column::LastReadSeq, Expr::value(target))
+            .col_expr(
+                conversation_member::Column::LastReadSeq,
+                Expr::value(target),
+            )
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .filter(conversation_member::Column::LastReadSeq.lt(target))
@@ -313,16 +343,24 @@ fn unread_query(user_id: i64) -> sea_orm::sea_query::SelectStatement {
         .from(message::Entity)
         .inner_join(
             conversation_member::Entity,
-            Expr::col((conversation_member::Entity, conversation_member::Column::ConversationId))
-                .equals((message::Entity, message::Column::ConversationId))
-                .and(
-                    Expr::col((conversation_member::Entity, conversation_member::Column::UserId))
-                        .eq(user_id),
-                ),
+            Expr::col((
+                conversation_member::Entity,
+                conversation_member::Column::ConversationId,
+            ))
+            .equals((message::Entity, message::Column::ConversationId))
+            .and(
+                Expr::col((
+                    conversation_member::Entity,
+                    conversation_member::Column::UserId,
+                ))
+                .eq(user_id),
+            ),
         )
         .and_where(
-            Expr::col((message::Entity, message::Column::Seq))
-                .gt(Expr::col((conversation_member::Entity, conversation_member::Column::LastReadSeq))),
+            Expr::col((message::Entity, message::Column::Seq)).gt(Expr::col((
+                conversation_member::Entity,
+                conversation_member::Column::LastReadSeq,
+            ))),
         )
         // `<>` is never true for NULL: messages without a sender (system
         // notices) never count as unread.

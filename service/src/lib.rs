@@ -4,6 +4,9 @@
 //! each module adds the operations of one domain to it. Nothing here knows
 //! about GraphQL or HTTP: callers get domain models and a typed [`Error`].
 
+// Unit tests may unwrap; the code they test may not.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod bus;
 pub mod conversations;
@@ -15,7 +18,13 @@ mod password;
 mod time;
 pub mod users;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use sea_orm::DatabaseConnection;
 
@@ -55,16 +64,29 @@ pub struct Service {
     bus: EventBus,
     settings: Arc<Settings>,
     passwords: password::Hasher,
+    statements: Arc<AtomicU64>,
 }
 
 impl Service {
-    pub fn new(db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
+    pub fn new(mut db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         Self {
             db,
             bus,
             settings: Arc::new(settings),
             passwords: password::Hasher::new(),
+            statements,
         }
+    }
+
+    /// SQL statements run so far by this service: a cheap counter for
+    /// tests and benchmarks that check the cost of an operation.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn db(&self) -> &DatabaseConnection {

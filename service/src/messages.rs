@@ -37,7 +37,11 @@ impl Service {
     /// sender's read pointer to it. The same `client_message_id` from the
     /// same sender returns the first message again, with no new event.
     #[tracing::instrument(skip_all, fields(user_id = viewer.user_id, conversation_id = input.conversation_id))]
-    pub async fn send_message(&self, viewer: &Viewer, input: SendMessage) -> Result<message::Model> {
+    pub async fn send_message(
+        &self,
+        viewer: &Viewer,
+        input: SendMessage,
+    ) -> Result<message::Model> {
         let body = input.body.trim();
         if body.is_empty() {
             return Err(Error::invalid("body", "must not be empty"));
@@ -68,7 +72,10 @@ impl Service {
         let txn = db::begin_write(self.db()).await?;
         let at = now();
         let bumped = conversation::Entity::update_many()
-            .col_expr(conversation::Column::LastSeq, Expr::col(conversation::Column::LastSeq).add(1))
+            .col_expr(
+                conversation::Column::LastSeq,
+                Expr::col(conversation::Column::LastSeq).add(1),
+            )
             .col_expr(conversation::Column::LastActivityAt, Expr::value(at))
             .filter(conversation::Column::Id.eq(input.conversation_id))
             .exec_with_returning(&txn)
@@ -148,8 +155,8 @@ impl Service {
         // Re-checked here because a connection field may be reached from a
         // conversation loaded earlier in the request.
         let conversation = self.conversation(viewer, conversation.id).await?;
-        let query = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(conversation.id));
+        let query =
+            message::Entity::find().filter(message::Column::ConversationId.eq(conversation.id));
         let items = match args.window(true)? {
             Window::Forward { after, limit } => {
                 query
@@ -183,11 +190,17 @@ impl Service {
 
     /// The newest message of each conversation, for batch loading. The
     /// caller must already have checked that the viewer may see them.
-    pub async fn last_messages(&self, conversation_ids: &[i64]) -> Result<HashMap<i64, message::Model>> {
+    pub async fn last_messages(
+        &self,
+        conversation_ids: &[i64],
+    ) -> Result<HashMap<i64, message::Model>> {
         let rows = message::Entity::find()
             .join(JoinType::InnerJoin, message::Relation::Conversation.def())
             .filter(conversation::Column::Id.is_in(conversation_ids.iter().copied()))
-            .filter(Expr::col((message::Entity, message::Column::Seq)).equals((conversation::Entity, conversation::Column::LastSeq)))
+            .filter(
+                Expr::col((message::Entity, message::Column::Seq))
+                    .equals((conversation::Entity, conversation::Column::LastSeq)),
+            )
             .all(self.db())
             .await?;
         Ok(rows.into_iter().map(|m| (m.conversation_id, m)).collect())

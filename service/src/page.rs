@@ -124,15 +124,24 @@ mod tests {
         };
         assert_eq!(
             args(None, None, None, None).window(true).unwrap(),
-            Window::Backward { before: None, limit: DEFAULT_PAGE }
+            Window::Backward {
+                before: None,
+                limit: DEFAULT_PAGE
+            }
         );
         assert_eq!(
             args(None, None, Some(3), None).window(true).unwrap(),
-            Window::Forward { after: Some(3), limit: DEFAULT_PAGE }
+            Window::Forward {
+                after: Some(3),
+                limit: DEFAULT_PAGE
+            }
         );
         assert_eq!(
             args(Some(5), None, None, None).window(true).unwrap(),
-            Window::Forward { after: None, limit: 5 }
+            Window::Forward {
+                after: None,
+                limit: 5
+            }
         );
         assert!(args(Some(5), Some(5), None, None).window(true).is_err());
         assert!(args(Some(101), None, None, None).window(true).is_err());

@@ -54,12 +54,11 @@ impl Hasher {
         let known = hash.is_some();
         let hash = match hash {
             Some(hash) => hash,
-            None => {
-                self.decoy
-                    .get_or_try_init(|| self.hash("parley-decoy-password".to_owned()))
-                    .await?
-                    .clone()
-            }
+            None => self
+                .decoy
+                .get_or_try_init(|| self.hash("parley-decoy-password".to_owned()))
+                .await?
+                .clone(),
         };
         let _permit = self.permits.acquire().await.map_err(internal)?;
         let matches = tokio::task::spawn_blocking(move || -> Result<bool> {

@@ -90,7 +90,10 @@ pub(crate) fn validate_display_name(raw: &str) -> Result<String> {
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(Error::invalid("displayName", "must not contain control characters"));
+        return Err(Error::invalid(
+            "displayName",
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_owned())
 }

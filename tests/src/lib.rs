@@ -1,1 +1,182 @@
+//! Helpers for Parley's black-box tests: a real server on port 0 over a
+//! fresh database, and HTTP and WebSocket clients that talk to it.
+//!
+//! The database is a new SQLite file per test, or, when
+//! `TEST_DATABASE_URL` names a PostgreSQL server, a new database on it that
+//! is dropped when the test ends.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod db;
+pub mod ws;
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::{Context, Result, bail};
+use api::{Application, Config};
+use serde_json::{Value, json};
+use service::Service;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub use db::TestDb;
+pub use ws::WsClient;
+
+/// A running server and what it runs on.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub service: Service,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), api::StartupError>>>,
+    // Dropped last: the database outlives the server.
+    _db: TestDb,
+}
+
+/// A registered user and their token.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server whose config `adjust` may change first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let db = TestDb::new().await.expect("test database");
+    let mut config = Config::for_database(db.url()).expect("default config");
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("app builds");
+    let addr = app.local_addr();
+    let service = app.service().clone();
+    let (stop, stopped) = oneshot::channel();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        service,
+        stop: Some(stop),
+        server: Some(server),
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql/ws", self.addr)
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        response.json().await.expect("JSON response")
+    }
+
+    /// Like [`gql`](Self::gql) but fails unless there are no errors;
+    /// returns `data`.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self.gql(Some(token), query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors for {query}: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    pub async fn register(&self, username: &str) -> TestUser {
+        let response = self
+            .gql(
+                None,
+                "mutation($u: String!) { register(input: {username: $u, password: \"correct horse\"}) { token user { id username } } }",
+                json!({"u": username}),
+            )
+            .await;
+        let payload = &response["data"]["register"];
+        assert!(payload.is_object(), "register failed: {response:#}");
+        TestUser {
+            id: payload["user"]["id"].as_str().unwrap().to_owned(),
+            username: username.to_owned(),
+            token: payload["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Opens (or gets) the direct conversation of `a` with `b`; its id.
+    pub async fn open_direct(&self, a: &TestUser, b: &TestUser) -> String {
+        let data = self
+            .ok(
+                &a.token,
+                "mutation($u: ID!) { openDirectConversation(userId: $u) { id } }",
+                json!({"u": b.id}),
+            )
+            .await;
+        data["openDirectConversation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn send(&self, user: &TestUser, conversation: &str, body: &str) -> Value {
+        let data = self
+            .ok(
+                &user.token,
+                "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { id seq body } }",
+                json!({"c": conversation, "b": body}),
+            )
+            .await;
+        data["sendMessage"].clone()
+    }
+
+    /// A WebSocket speaking graphql-transport-ws, initialised and acked.
+    pub async fn ws(&self, token: &str) -> Result<WsClient> {
+        let mut client = WsClient::connect(&self.ws_url(), "graphql-transport-ws").await?;
+        client
+            .send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}))
+            .await?;
+        let ack = client.next().await?;
+        if ack["type"] != "connection_ack" {
+            bail!("expected connection_ack, got {ack}");
+        }
+        Ok(client)
+    }
+
+    /// Stops the server as Ctrl-C would and waits until it has.
+    pub async fn stop(&mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(Duration::from_secs(30), server)
+                .await
+                .context("server did not stop")??
+                .context("server failed")?;
+        }
+        Ok(())
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}

@@ -32,7 +32,9 @@ pub fn viewer(ctx: &Context<'_>) -> ApiResult<Viewer> {
     match ctx.data_opt::<Auth>().copied().unwrap_or_default() {
         Auth::Viewer(viewer) => Ok(viewer),
         Auth::Invalid => Err(ApiError::unauthenticated("invalid or expired token")),
-        Auth::Anonymous => Err(ApiError::unauthenticated("sign in first: send `Authorization: Bearer <token>`")),
+        Auth::Anonymous => Err(ApiError::unauthenticated(
+            "sign in first: send `Authorization: Bearer <token>`",
+        )),
     }
 }
 

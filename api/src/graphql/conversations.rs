@@ -1,6 +1,9 @@
 //! Conversations: listing, opening, creating, marking read.
 
-use async_graphql::{Context, ID, InputObject, Object, connection::{Connection, Edge}};
+use async_graphql::{
+    Context, ID, InputObject, Object,
+    connection::{Connection, Edge},
+};
 use chrono::DateTime;
 use service::{
     conversations::{CreateGroup, InboxCursor},
@@ -80,10 +83,16 @@ pub struct ConversationMutation;
 impl ConversationMutation {
     /// Gets or creates the one direct conversation between the viewer and
     /// `userId`.
-    async fn open_direct_conversation(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<Conversation> {
+    async fn open_direct_conversation(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+    ) -> ApiResult<Conversation> {
         let viewer = viewer(ctx)?;
         let other = ids::decode(Kind::User, &user_id, "userId")?;
-        Ok(Conversation(service(ctx)?.open_direct(&viewer, other).await?))
+        Ok(Conversation(
+            service(ctx)?.open_direct(&viewer, other).await?,
+        ))
     }
 
     /// A group owned by the viewer.
@@ -115,13 +124,19 @@ impl ConversationMutation {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
         Ok(Conversation(
-            service(ctx)?.mark_read(&viewer, id, input.up_to_seq).await?,
+            service(ctx)?
+                .mark_read(&viewer, id, input.up_to_seq)
+                .await?,
         ))
     }
 }
 
 fn encode_inbox_cursor(c: &InboxCursor) -> String {
-    cursor::encode(&format!("c:{}:{}", c.last_activity_at.timestamp_micros(), c.id))
+    cursor::encode(&format!(
+        "c:{}:{}",
+        c.last_activity_at.timestamp_micros(),
+        c.id
+    ))
 }
 
 fn decode_inbox_cursor(c: &str) -> ApiResult<InboxCursor> {

@@ -28,7 +28,8 @@ pub struct MessageMutation;
 impl MessageMutation {
     async fn send_message(&self, ctx: &Context<'_>, input: SendMessageInput) -> ApiResult<Message> {
         let viewer = viewer(ctx)?;
-        let conversation_id = ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
+        let conversation_id =
+            ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
         let message = service(ctx)?
             .send_message(
                 &viewer,

@@ -1,6 +1,9 @@
 //! Accounts and people: `me`, `user`, `users`, `register`, `login`, `logout`.
 
-use async_graphql::{Context, ID, InputObject, Object, connection::{Connection, Edge}};
+use async_graphql::{
+    Context, ID, InputObject, Object,
+    connection::{Connection, Edge},
+};
 use service::{auth::Register, page::PageArgs};
 
 use super::{
@@ -62,9 +65,11 @@ impl UserQuery {
             .search_users(&viewer, search.as_deref(), PageArgs::forward(first, after))
             .await?;
         let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(page.items.into_iter().map(|u| {
-            Edge::new(cursor::encode(&format!("u:{}", u.username_key)), User(u))
-        }));
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|u| Edge::new(cursor::encode(&format!("u:{}", u.username_key)), User(u))),
+        );
         Ok(connection)
     }
 }

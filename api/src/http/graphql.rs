@@ -42,27 +42,32 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     execute(state, headers, media, request, false).await
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> HttpResponse {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> HttpResponse {
     let Some(media) = negotiate::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-        Ok(request) if !request.query.trim().is_empty() => request,
-        Ok(_) => {
-            return error_response(
-                media,
-                StatusCode::BAD_REQUEST,
-                RequestError::bad_request("the `query` parameter is missing"),
-            );
-        }
-        Err(err) => {
-            return error_response(
-                media,
-                StatusCode::BAD_REQUEST,
-                RequestError::bad_request(format!("malformed query string: {err}")),
-            );
-        }
-    };
+    let request =
+        match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+            Ok(request) if !request.query.trim().is_empty() => request,
+            Ok(_) => {
+                return error_response(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    RequestError::bad_request("the `query` parameter is missing"),
+                );
+            }
+            Err(err) => {
+                return error_response(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    RequestError::bad_request(format!("malformed query string: {err}")),
+                );
+            }
+        };
     execute(state, headers, media, request, true).await
 }
 
@@ -70,7 +75,9 @@ fn parse_body(body: &[u8]) -> Result<Request, RequestError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|err| RequestError::bad_request(format!("the body is not valid JSON: {err}")))?;
     if value.is_array() {
-        return Err(RequestError::bad_request("batched requests are not supported"));
+        return Err(RequestError::bad_request(
+            "batched requests are not supported",
+        ));
     }
     let request: Request = serde_json::from_value(value)
         .map_err(|err| RequestError::bad_request(format!("malformed GraphQL request: {err}")))?;
@@ -80,7 +87,13 @@ fn parse_body(body: &[u8]) -> Result<Request, RequestError> {
     Ok(request)
 }
 
-async fn execute(state: AppState, headers: HeaderMap, media: Media, mut request: Request, via_get: bool) -> HttpResponse {
+async fn execute(
+    state: AppState,
+    headers: HeaderMap,
+    media: Media,
+    mut request: Request,
+    via_get: bool,
+) -> HttpResponse {
     let (kind, name) = match request::inspect(&mut request) {
         Ok(found) => found,
         Err(err) => return error_response(media, request_error_status(media), err),
@@ -126,7 +139,7 @@ async fn execute(state: AppState, headers: HeaderMap, media: Media, mut request:
         .await;
     span.in_scope(|| {
         tracing::info!(
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration = ?started.elapsed(),
             errors = response.errors.len(),
             "graphql operation"
         );
@@ -153,7 +166,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, Pen
         Err(service::Error::Unauthenticated(_)) => Ok(Auth::Invalid),
         Err(err) => {
             tracing::error!(error = %err, "authentication failed");
-            Err(PendingError(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL))
+            Err(PendingError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+            ))
         }
     }
 }

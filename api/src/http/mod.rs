@@ -4,12 +4,7 @@ mod graphql;
 mod negotiate;
 pub mod ws;
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    response::Html,
-    routing::get,
-};
+use axum::{Router, extract::DefaultBodyLimit, response::Html, routing::get};
 use service::Service;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::trace::TraceLayer;

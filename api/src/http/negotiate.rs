@@ -61,7 +61,10 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
 
 /// True when a POST body is declared as JSON (UTF-8 or unspecified).
 pub fn is_json_body(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let value = value.to_ascii_lowercase();
@@ -87,12 +90,18 @@ mod tests {
     #[test]
     fn picks_the_first_acceptable() {
         assert_eq!(negotiate(&HeaderMap::new()), Some(Media::Json));
-        assert_eq!(accept("application/graphql-response+json"), Some(Media::GraphqlResponseJson));
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(Media::GraphqlResponseJson)
+        );
         assert_eq!(
             accept("application/graphql-response+json, application/json;q=0.9"),
             Some(Media::GraphqlResponseJson)
         );
-        assert_eq!(accept("application/json, application/graphql-response+json"), Some(Media::Json));
+        assert_eq!(
+            accept("application/json, application/graphql-response+json"),
+            Some(Media::Json)
+        );
         assert_eq!(accept("*/*"), Some(Media::Json));
         assert_eq!(accept("text/html"), None);
         assert_eq!(accept("application/json; charset=iso-8859-1"), None);

@@ -72,7 +72,11 @@ enum Protocol {
     LegacyWs,
 }
 
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> HttpResponse {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> HttpResponse {
     if state.shutdown.is_cancelled() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
@@ -130,10 +134,15 @@ enum ClientMessage {
     Pong {},
     /// `subscribe` (graphql-transport-ws) or `start` (legacy).
     #[serde(alias = "start")]
-    Subscribe { id: String, payload: Request },
+    Subscribe {
+        id: String,
+        payload: Box<Request>,
+    },
     /// `complete` (graphql-transport-ws) or `stop` (legacy).
     #[serde(alias = "stop")]
-    Complete { id: String },
+    Complete {
+        id: String,
+    },
     ConnectionTerminate {},
 }
 
@@ -215,7 +224,9 @@ impl Connection {
                 self.send(&pong).await
             }
             ClientMessage::Pong {} => Flow::Continue,
-            ClientMessage::Subscribe { id, payload } => self.on_subscribe(protocol, id, payload).await,
+            ClientMessage::Subscribe { id, payload } => {
+                self.on_subscribe(protocol, id, *payload).await
+            }
             ClientMessage::Complete { id } => {
                 if self.operations.remove(&id).is_some() && protocol == Protocol::LegacyWs {
                     return self.send(&json!({"type": "complete", "id": id})).await;
@@ -248,7 +259,8 @@ impl Connection {
         };
         let Some(viewer) = viewer else {
             if protocol == Protocol::LegacyWs {
-                let error = json!({"type": "connection_error", "payload": {"message": "Forbidden"}});
+                let error =
+                    json!({"type": "connection_error", "payload": {"message": "Forbidden"}});
                 if let Flow::Stop = self.send(&error).await {
                     return Flow::Stop;
                 }
@@ -298,7 +310,13 @@ impl Connection {
         Flow::Continue
     }
 
-    async fn on_result(&mut self, protocol: Protocol, id: String, index: usize, response: Option<Response>) -> Flow {
+    async fn on_result(
+        &mut self,
+        protocol: Protocol,
+        id: String,
+        index: usize,
+        response: Option<Response>,
+    ) -> Flow {
         let Some(response) = response else {
             return self.send(&json!({"type": "complete", "id": id})).await;
         };
@@ -312,7 +330,10 @@ impl Connection {
             Protocol::LegacyWs => "data",
         };
         match serde_json::to_value(&response) {
-            Ok(payload) => self.send(&json!({"type": kind, "id": id, "payload": payload})).await,
+            Ok(payload) => {
+                self.send(&json!({"type": kind, "id": id, "payload": payload}))
+                    .await
+            }
             Err(err) => {
                 tracing::error!(error = %err, "could not serialize a response");
                 Flow::Close(4500, "Internal server error".into())
@@ -323,9 +344,13 @@ impl Connection {
     async fn send_errors(&mut self, protocol: Protocol, id: &str, errors: &[ServerError]) -> Flow {
         let payload = match serde_json::to_value(errors) {
             Ok(payload) => payload,
-            Err(_) => json!([{"message": "internal server error", "extensions": {"code": code::INTERNAL}}]),
+            Err(_) => {
+                json!([{"message": "internal server error", "extensions": {"code": code::INTERNAL}}])
+            }
         };
-        let flow = self.send(&json!({"type": "error", "id": id, "payload": payload})).await;
+        let flow = self
+            .send(&json!({"type": "error", "id": id, "payload": payload}))
+            .await;
         if protocol == Protocol::LegacyWs && matches!(flow, Flow::Continue) {
             return self.send(&json!({"type": "complete", "id": id})).await;
         }
@@ -336,7 +361,12 @@ impl Connection {
         if protocol == Protocol::LegacyWs && self.viewer.is_some() {
             return self.send(&json!({"type": "ka"})).await;
         }
-        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Ping(Default::default()))).await {
+        match tokio::time::timeout(
+            SEND_TIMEOUT,
+            self.socket.send(Message::Ping(Default::default())),
+        )
+        .await
+        {
             Ok(Ok(())) => Flow::Continue,
             _ => Flow::Stop,
         }
@@ -344,7 +374,8 @@ impl Connection {
 
     async fn send(&mut self, message: &Value) -> Flow {
         let text = message.to_string();
-        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text.into()))).await {
+        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text.into()))).await
+        {
             Ok(Ok(())) => Flow::Continue,
             _ => Flow::Stop,
         }
@@ -353,10 +384,25 @@ impl Connection {
     async fn close(&mut self, code: u16, reason: &str) {
         let frame = CloseFrame {
             code,
-            reason: reason.into(),
+            reason: truncate(reason, MAX_CLOSE_REASON).into(),
         };
-        let _ = tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
+        let _ =
+            tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
     }
+}
+
+/// A close frame's payload is at most 125 bytes, 2 of them the code.
+const MAX_CLOSE_REASON: usize = 123;
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The token in a `connection_init` payload: `{"authorization": "Bearer
@@ -366,7 +412,10 @@ fn token_from_payload(payload: &Value) -> Option<String> {
     let object = payload.as_object()?;
     for (key, value) in object {
         if key.eq_ignore_ascii_case("authorization") {
-            return value.as_str().and_then(super::bearer_token).map(str::to_owned);
+            return value
+                .as_str()
+                .and_then(super::bearer_token)
+                .map(str::to_owned);
         }
     }
     object.get("token")?.as_str().map(str::to_owned)

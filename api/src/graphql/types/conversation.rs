@@ -1,4 +1,7 @@
-use async_graphql::{Context, Enum, ID, Object, connection::{Connection, Edge}};
+use async_graphql::{
+    Context, Enum, ID, Object,
+    connection::{Connection, Edge},
+};
 use chrono::{DateTime, Utc};
 use service::{
     entity::{
@@ -54,7 +57,11 @@ impl Conversation {
         }
         let viewer = viewer(ctx)?;
         let loaders = loaders(ctx)?;
-        let members = loaders.members.load_one(self.0.id).await?.unwrap_or_default();
+        let members = loaders
+            .members
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         let other = members
             .iter()
             .find(|m| m.user_id != viewer.user_id)
@@ -106,7 +113,11 @@ impl Conversation {
     /// The seq up to which the viewer has read.
     async fn last_read_seq(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         let viewer = viewer(ctx)?;
-        let members = loaders(ctx)?.members.load_one(self.0.id).await?.unwrap_or_default();
+        let members = loaders(ctx)?
+            .members
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(members
             .iter()
             .find(|m| m.user_id == viewer.user_id)
@@ -134,9 +145,16 @@ impl Conversation {
             .transpose()?;
         let window = PageArgs::forward(first, after).window(false)?;
         let service::page::Window::Forward { after, limit } = window else {
-            return Err(ApiError::bad_input("last", "members are paged forward only"));
+            return Err(ApiError::bad_input(
+                "last",
+                "members are paged forward only",
+            ));
         };
-        let members = loaders(ctx)?.members.load_one(self.0.id).await?.unwrap_or_default();
+        let members = loaders(ctx)?
+            .members
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         let start = after.map_or(0, |i| i + 1);
         let rows: Vec<(usize, conversation_member::Model)> = members
             .iter()
@@ -147,9 +165,11 @@ impl Conversation {
             .collect();
         let page = Page::forward(rows, limit, start > 0);
         let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(page.items.into_iter().map(|(i, m)| {
-            Edge::new(cursor::encode(&i.to_string()), ConversationMember(m))
-        }));
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|(i, m)| Edge::new(cursor::encode(&i.to_string()), ConversationMember(m))),
+        );
         Ok(connection)
     }
 

@@ -1,0 +1,13 @@
+//! Black-box tests: a real server on port 0 over a fresh database, real
+//! HTTP and WebSocket clients. Set `TEST_DATABASE_URL` to a PostgreSQL URL
+//! to run them there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod conversations;
+mod http;
+mod messages;
+mod schema;
+mod subscriptions;
+mod websocket;
