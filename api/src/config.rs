@@ -81,6 +81,11 @@ pub struct Config {
     #[arg(long, env = "PARLEY_WS_INIT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub ws_init_timeout: Duration,
 
+    /// Serve Prometheus-style counters at `/metrics` (SQL statements run,
+    /// open WebSockets, live topics). Off by default.
+    #[arg(long, env = "PARLEY_METRICS", global = true)]
+    pub metrics: bool,
+
     /// How long shutdown waits for open requests and sockets.
     #[arg(long, env = "PARLEY_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_timeout: Duration,

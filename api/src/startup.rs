@@ -112,7 +112,7 @@ impl Application {
         let addr = self.local_addr();
         let state = self.state.clone();
         let token = state.shutdown.clone();
-        let app = router(state.clone());
+        let app = router(state.clone(), self.config.metrics);
         let server_token = token.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             tokio::select! {

@@ -88,7 +88,7 @@ impl Service {
             None
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if password.len() > PASSWORD_MAX {
+        if password.chars().count() > PASSWORD_MAX {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS));
         }
         if !self.passwords.verify(password, hash).await? {
@@ -203,7 +203,7 @@ fn validate_password(password: &str) -> Result<()> {
 }
 
 /// 32 bytes from the operating system's generator, URL-safe base64.
-fn new_token() -> Result<String> {
+pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     OsRng
         .try_fill_bytes(&mut bytes)
@@ -211,7 +211,8 @@ fn new_token() -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn hash_token(token: &str) -> String {
+/// Hex SHA-256 of a token: what the sessions table stores.
+pub fn hash_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

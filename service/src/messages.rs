@@ -71,12 +71,19 @@ impl Service {
         // consecutive seqs, and a message with seq n commits only after n-1.
         let txn = db::begin_write(self.db()).await?;
         let at = now();
+        // Never move the inbox's sort key back: a sender that waited for the
+        // lock may carry an earlier timestamp than the one before it.
+        let activity = Expr::case(
+            Expr::col(conversation::Column::LastActivityAt).lt(at),
+            Expr::value(at),
+        )
+        .finally(Expr::col(conversation::Column::LastActivityAt));
         let bumped = conversation::Entity::update_many()
             .col_expr(
                 conversation::Column::LastSeq,
                 Expr::col(conversation::Column::LastSeq).add(1),
             )
-            .col_expr(conversation::Column::LastActivityAt, Expr::value(at))
+            .col_expr(conversation::Column::LastActivityAt, activity.into())
             .filter(conversation::Column::Id.eq(input.conversation_id))
             .exec_with_returning(&txn)
             .await?;
@@ -86,27 +93,24 @@ impl Service {
             .ok_or(Error::NotFound("conversation"))?;
         // Membership again, now under the lock: a member removed since the
         // first check must not get a message in.
-        if self
-            .member_conversation(&txn, viewer, input.conversation_id)
-            .await
-            .is_err()
-        {
-            return Err(Error::NotFound("conversation"));
-        }
+        self.member_conversation(&txn, viewer, input.conversation_id)
+            .await?;
+        // Taken under the lock, so creation times follow seq order.
+        let created_at = Ord::max(now(), at);
         let inserted = message::ActiveModel {
             conversation_id: Set(input.conversation_id),
             seq: Set(seq),
             sender_id: Set(Some(viewer.user_id)),
             body: Set(body.to_owned()),
             client_message_id: Set(input.client_message_id.clone()),
-            created_at: Set(at),
+            created_at: Set(created_at),
             ..Default::default()
         }
         .insert(&txn)
         .await;
         let message = match inserted {
             Ok(message) => message,
-            Err(err) if is_unique_violation(&err) => {
+            Err(err) if input.client_message_id.is_some() && is_unique_violation(&err) => {
                 // The same client id raced in from another request.
                 txn.rollback().await?;
                 return self
@@ -246,7 +250,11 @@ impl Service {
         let mut subscription = self.bus().subscribe(Topic::Conversation(conversation_id));
         let conversation = self.conversation(&viewer, conversation_id).await?;
         let service = self.clone();
-        let mut cursor = after_seq.unwrap_or(conversation.last_seq);
+        // A client cannot have seen past the newest message; clamping keeps
+        // a bad afterSeq from silently swallowing the next live messages.
+        let mut cursor = after_seq.map_or(conversation.last_seq, |seq| {
+            Ord::min(seq, conversation.last_seq)
+        });
         let mut catch_up = after_seq.is_some();
         Ok(async_stream::try_stream! {
             loop {

@@ -30,9 +30,16 @@ pub(crate) struct Hasher {
 impl Hasher {
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        // Computed now, so that the first login of an unknown user costs no
+        // more than later ones (a lazily built decoy would be a timing tell).
+        let salt = SaltString::generate(&mut OsRng);
+        let decoy = argon2()
+            .ok()
+            .and_then(|a| a.hash_password(b"parley-decoy-password", &salt).ok())
+            .map(|h| h.to_string());
         Self {
             permits: Arc::new(Semaphore::new(cores)),
-            decoy: Arc::new(OnceCell::new()),
+            decoy: Arc::new(OnceCell::new_with(decoy)),
         }
     }
 

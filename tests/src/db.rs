@@ -19,13 +19,20 @@ impl TestDb {
     pub async fn new() -> Result<Self> {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => Self::postgres(url).await,
-            _ => Ok(Self::Sqlite {
-                dir: tempfile::tempdir().context("temp dir")?,
-            }),
+            _ => Self::sqlite(),
         }
     }
 
-    async fn postgres(admin_url: String) -> Result<Self> {
+    /// A SQLite file in a temporary directory, removed on drop.
+    pub fn sqlite() -> Result<Self> {
+        Ok(Self::Sqlite {
+            dir: tempfile::tempdir().context("temp dir")?,
+        })
+    }
+
+    /// A new database on the PostgreSQL server `admin_url` points at,
+    /// dropped on drop.
+    pub async fn postgres(admin_url: String) -> Result<Self> {
         let name = format!("parley_test_{}_{}", std::process::id(), rand_suffix());
         let admin = Database::connect(&admin_url)
             .await

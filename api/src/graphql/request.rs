@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    Request, Response, ServerError, ValidationResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
-    parser::types::{DocumentOperations, OperationType},
+    Request, Response, ServerError, ServerResult, ValidationResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 
 use super::error::code;
@@ -92,8 +92,9 @@ pub fn is_request_error(response: &Response) -> bool {
         })
 }
 
-/// Tags validation errors (including the depth and complexity limits) with
-/// `GRAPHQL_VALIDATION_FAILED`.
+/// Tags parse errors (including the recursion limit, checked while
+/// parsing) with `GRAPHQL_PARSE_FAILED`, and validation errors (including
+/// the depth and complexity limits) with `GRAPHQL_VALIDATION_FAILED`.
 pub struct ValidationCodes;
 
 impl ExtensionFactory for ValidationCodes {
@@ -104,6 +105,21 @@ impl ExtensionFactory for ValidationCodes {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ValidationCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|mut e| {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code::GRAPHQL_PARSE_FAILED);
+            e
+        })
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,

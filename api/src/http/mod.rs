@@ -4,7 +4,12 @@ mod graphql;
 mod negotiate;
 pub mod ws;
 
-use axum::{Router, extract::DefaultBodyLimit, response::Html, routing::get};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    response::Html,
+    routing::get,
+};
 use service::Service;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::trace::TraceLayer;
@@ -28,8 +33,12 @@ pub struct AppState {
     pub ws: WsSettings,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+pub fn router(state: AppState, metrics: bool) -> Router {
+    let mut router = Router::new();
+    if metrics {
+        router = router.route("/metrics", get(metrics_text));
+    }
+    router
         .route("/", get(graphiql))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
@@ -37,6 +46,21 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Counters in the Prometheus text format.
+async fn metrics_text(State(state): State<AppState>) -> String {
+    format!(
+        "# TYPE parley_sql_statements_total counter\n\
+         parley_sql_statements_total {}\n\
+         # TYPE parley_websockets_open gauge\n\
+         parley_websockets_open {}\n\
+         # TYPE parley_event_topics gauge\n\
+         parley_event_topics {}\n",
+        state.service.statement_count(),
+        state.sockets.len(),
+        state.service.bus().topic_count(),
+    )
 }
 
 async fn graphiql() -> Html<String> {

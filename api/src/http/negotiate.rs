@@ -24,9 +24,9 @@ impl Media {
 }
 
 /// The media type to answer with, from the `Accept` header; `None` when the
-/// client accepts neither (406). As in the GraphQL-over-HTTP reference
-/// implementation, the first acceptable entry wins, wildcards mean legacy
-/// JSON, and no header means `*/*`.
+/// client accepts neither (406). The entry with the highest `q` wins (the
+/// first of equals); wildcards mean legacy JSON, as in the GraphQL-over-HTTP
+/// reference implementation, and no header means `*/*`.
 pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
     let accept = match headers.get(header::ACCEPT) {
         None => return Some(Media::Json),
@@ -35,28 +35,32 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
     if accept.trim().is_empty() {
         return Some(Media::Json);
     }
+    let mut best: Option<(f32, Media)> = None;
     for entry in accept.split(',') {
         let mut parts = entry.split(';').map(str::trim);
         let media_type = parts.next().unwrap_or_default();
         let mut charset_ok = true;
-        let mut weight_ok = true;
+        let mut weight = 1.0f32;
         for param in parts {
             if let Some(charset) = param.strip_prefix("charset=") {
                 charset_ok = charset.trim_matches('"') == "utf-8";
             } else if let Some(q) = param.strip_prefix("q=") {
-                weight_ok = q.parse::<f32>().map_or(true, |q| q > 0.0);
+                weight = q.parse::<f32>().unwrap_or(1.0);
             }
         }
-        if !charset_ok || !weight_ok {
+        if !charset_ok || weight <= 0.0 {
             continue;
         }
-        match media_type {
-            GRAPHQL_RESPONSE_JSON => return Some(Media::GraphqlResponseJson),
-            JSON | "application/*" | "*/*" => return Some(Media::Json),
-            _ => {}
+        let media = match media_type {
+            GRAPHQL_RESPONSE_JSON => Media::GraphqlResponseJson,
+            JSON | "application/*" | "*/*" => Media::Json,
+            _ => continue,
+        };
+        if best.is_none_or(|(q, _)| weight > q) {
+            best = Some((weight, media));
         }
     }
-    None
+    best.map(|(_, media)| media)
 }
 
 /// True when a POST body is declared as JSON (UTF-8 or unspecified).
@@ -106,5 +110,9 @@ mod tests {
         assert_eq!(accept("text/html"), None);
         assert_eq!(accept("application/json; charset=iso-8859-1"), None);
         assert_eq!(accept("application/json;q=0, text/html"), None);
+        assert_eq!(
+            accept("application/json;q=0.1, application/graphql-response+json"),
+            Some(Media::GraphqlResponseJson)
+        );
     }
 }

@@ -106,6 +106,7 @@ pub async fn upgrade(
                 header_token,
                 init_received: false,
                 viewer: None,
+                token: None,
                 operations: StreamMap::new(),
             };
             match protocol {
@@ -161,6 +162,9 @@ struct Connection {
     header_token: Option<String>,
     init_received: bool,
     viewer: Option<Viewer>,
+    /// The token the socket signed in with, checked again for every
+    /// operation so that a revoked or expired session stops at once.
+    token: Option<String>,
     /// Running operations by client id. Each yields its responses numbered
     /// from 0, then `None` when it ends.
     operations: StreamMap<String, Operation>,
@@ -246,9 +250,9 @@ impl Connection {
             .as_ref()
             .and_then(token_from_payload)
             .or_else(|| self.header_token.clone());
-        let viewer = match token {
+        let viewer = match &token {
             None => None,
-            Some(token) => match self.state.service.authenticate(&token).await {
+            Some(token) => match self.state.service.authenticate(token).await {
                 Ok(viewer) => Some(viewer),
                 Err(service::Error::Unauthenticated(_)) => None,
                 Err(err) => {
@@ -268,6 +272,7 @@ impl Connection {
             return Flow::Close(4403, "Forbidden".into());
         };
         self.viewer = Some(viewer);
+        self.token = token;
         let flow = self.send(&json!({"type": "connection_ack"})).await;
         if protocol == Protocol::LegacyWs && matches!(flow, Flow::Continue) {
             return self.send(&json!({"type": "ka"})).await;
@@ -282,6 +287,18 @@ impl Connection {
         if self.operations.contains_key(&id) {
             return Flow::Close(4409, format!("Subscriber for {id} already exists"));
         }
+        if let Some(token) = &self.token {
+            match self.state.service.authenticate(token).await {
+                Ok(current) if current == viewer => {}
+                Ok(_) | Err(service::Error::Unauthenticated(_)) => {
+                    return Flow::Close(4403, "Forbidden: the session has ended".into());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "websocket authentication failed");
+                    return Flow::Close(4500, "Internal server error".into());
+                }
+            }
+        }
         if self.operations.len() >= MAX_OPERATIONS {
             let error = RequestError::bad_request(format!(
                 "at most {MAX_OPERATIONS} operations may run on one connection"
@@ -292,19 +309,26 @@ impl Connection {
             Ok(found) => found,
             Err(err) => return self.send_errors(protocol, &id, &err.errors).await,
         };
-        tracing::info!(
-            operation = name.as_deref().unwrap_or("anonymous"),
-            kind = ?kind,
-            user_id = viewer.user_id,
-            id,
-            "graphql operation over websocket"
-        );
+        let log = OperationLog {
+            span: tracing::info_span!(
+                "graphql",
+                operation = name.as_deref().unwrap_or("anonymous"),
+                kind = ?kind,
+                user_id = viewer.user_id,
+                transport = "websocket",
+                id,
+            ),
+            started: std::time::Instant::now(),
+        };
         let responses = self
             .state
             .schema
             .execute_stream(request.data(Auth::Viewer(viewer)))
             .map(Some)
-            .chain(stream::once(async { None }))
+            .chain(stream::once(async move {
+                drop(log);
+                None
+            }))
             .enumerate();
         self.operations.insert(id, Box::pin(responses));
         Flow::Continue
@@ -348,6 +372,11 @@ impl Connection {
                 json!([{"message": "internal server error", "extensions": {"code": code::INTERNAL}}])
             }
         };
+        // The legacy protocol's `error` carries one error object.
+        let payload = match protocol {
+            Protocol::TransportWs => payload,
+            Protocol::LegacyWs => payload.get(0).cloned().unwrap_or(payload),
+        };
         let flow = self
             .send(&json!({"type": "error", "id": id, "payload": payload}))
             .await;
@@ -388,6 +417,21 @@ impl Connection {
         };
         let _ =
             tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+/// Logs an operation's end, with its duration, when its stream is done or
+/// dropped (the client completed it, or the socket closed).
+struct OperationLog {
+    span: tracing::Span,
+    started: std::time::Instant,
+}
+
+impl Drop for OperationLog {
+    fn drop(&mut self) {
+        self.span.in_scope(|| {
+            tracing::info!(duration = ?self.started.elapsed(), "graphql operation");
+        });
     }
 }
 

@@ -46,38 +46,57 @@ async fn register_login_me_and_logout() {
 async fn wrong_password_and_unknown_user_look_the_same() {
     let app = spawn_app().await;
     app.register("bob").await;
-    let started = Instant::now();
     let wrong = app
         .gql(None, LOGIN, json!({"u": "bob", "p": "not the password"}))
         .await;
-    let wrong_time = started.elapsed();
-    let started = Instant::now();
     let unknown = app
         .gql(None, LOGIN, json!({"u": "nobody", "p": "not the password"}))
         .await;
-    let unknown_time = started.elapsed();
     assert_eq!(error_code(&wrong), "UNAUTHENTICATED");
-    assert_eq!(
-        wrong["errors"][0]["message"],
-        unknown["errors"][0]["message"]
-    );
     assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
-    // Both run a full argon2 verification; neither is an early return.
-    let (fast, slow) = if wrong_time < unknown_time {
-        (wrong_time, unknown_time)
-    } else {
-        (unknown_time, wrong_time)
-    };
+    assert_eq!(wrong["errors"], unknown["errors"]);
+
+    // Both run a full argon2 verification: the fastest of a few tries of
+    // each is within a factor of two of the other.
+    let mut best = [Duration::MAX; 2];
+    for _ in 0..3 {
+        for (i, user) in ["bob", "nobody"].into_iter().enumerate() {
+            let started = Instant::now();
+            app.gql(None, LOGIN, json!({"u": user, "p": "not the password"}))
+                .await;
+            best[i] = best[i].min(started.elapsed());
+        }
+    }
+    let [wrong_time, unknown_time] = best;
     assert!(
-        fast * 4 > slow.saturating_sub(Duration::from_millis(20)),
-        "login timings differ too much: wrong password {wrong_time:?}, unknown user {unknown_time:?}"
+        wrong_time < unknown_time * 2 && unknown_time < wrong_time * 2,
+        "login timings differ: wrong password {wrong_time:?}, unknown user {unknown_time:?}"
     );
 }
 
 #[tokio::test]
 async fn tokens_are_stored_hashed_and_expire() {
     let app = spawn_app_with(|c| c.token_ttl = Duration::from_secs(3600)).await;
-    let carol = app.register("carol").await;
+    let register = app
+        .gql(
+            None,
+            "mutation { register(input: {username: \"carol\", password: \"password1\"}) { token expiresAt user { id } } }",
+            json!({}),
+        )
+        .await;
+    let payload = &register["data"]["register"];
+    let token = payload["token"].as_str().unwrap().to_owned();
+    // The configured lifetime is the one applied.
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(payload["expiresAt"].as_str().unwrap()).unwrap();
+    let lifetime = expires
+        .signed_duration_since(chrono::Utc::now())
+        .num_seconds();
+    assert!(
+        (3500..=3600).contains(&lifetime),
+        "token lifetime {lifetime}s"
+    );
+
     let db = app.service.db();
     let rows = db
         .query_all_raw(Statement::from_string(
@@ -88,8 +107,9 @@ async fn tokens_are_stored_hashed_and_expire() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     let stored: String = rows[0].try_get_by_index(0).unwrap();
-    assert_ne!(stored, carol.token);
-    assert_eq!(stored.len(), 64);
+    assert_eq!(stored, service::auth::hash_token(&token));
+    let me = app.ok(&token, "{ me { id } }", json!({})).await;
+    assert_eq!(me["me"]["id"], payload["user"]["id"]);
 
     // Expire every session: the token stops working.
     db.execute_raw(Statement::from_string(
@@ -98,9 +118,7 @@ async fn tokens_are_stored_hashed_and_expire() {
     ))
     .await
     .unwrap();
-    let expired = app
-        .gql(Some(&carol.token), "{ me { id } }", json!({}))
-        .await;
+    let expired = app.gql(Some(&token), "{ me { id } }", json!({})).await;
     assert_eq!(error_code(&expired), "UNAUTHENTICATED");
     assert_eq!(expired["errors"][0]["message"], "invalid or expired token");
 }

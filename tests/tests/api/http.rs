@@ -217,6 +217,27 @@ async fn introspection_passes_the_limits_and_abuse_does_not() {
 }
 
 #[tokio::test]
+async fn deeply_nested_documents_are_refused_without_harm() {
+    let app = spawn_app().await;
+    let user = app.register("nester").await;
+    let nest = |depth: usize| format!("{}{}", "{ me ".repeat(depth), "}".repeat(depth));
+    let response = app.gql(Some(&user.token), &nest(100), json!({})).await;
+    assert_eq!(error_code(&response), "GRAPHQL_PARSE_FAILED", "{response}");
+    // Tens of thousands of levels, still under the body limit.
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .header("accept", GRAPHQL_RESPONSE)
+        .json(&json!({"query": nest(40_000)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    // The server is still there.
+    app.ok(&user.token, "{ me { username } }", json!({})).await;
+}
+
+#[tokio::test]
 async fn internal_errors_do_not_leak_database_text() {
     let app = spawn_app().await;
     let a = app.register("victim").await;

@@ -120,6 +120,25 @@ async fn resuming_during_concurrent_sends_has_no_gap_or_duplicate() {
 }
 
 #[tokio::test]
+async fn an_after_seq_past_the_end_still_delivers_new_messages() {
+    let app = spawn_app().await;
+    let a = app.register("writer").await;
+    let b = app.register("reader").await;
+    let id = app.open_direct(&a, &b).await;
+    app.send(&a, &id, "one").await;
+    let mut ws = app.ws(&b.token).await.unwrap();
+    ws.subscribe("1", FOLLOW, json!({"c": id, "after": 50}))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.send(&a, &id, "two").await;
+    assert_eq!(
+        ws.next_data("1").await.unwrap()["data"]["messageAdded"]["seq"],
+        2
+    );
+}
+
+#[tokio::test]
 async fn a_non_member_cannot_subscribe() {
     let app = spawn_app().await;
     let a = app.register("alpha").await;
@@ -127,16 +146,26 @@ async fn a_non_member_cannot_subscribe() {
     let eve = app.register("eve").await;
     let id = app.open_direct(&a, &b).await;
     let mut ws = app.ws(&eve.token).await.unwrap();
-    ws.subscribe("x", FOLLOW, json!({"c": id})).await.unwrap();
-    let message = ws.next().await.unwrap();
-    assert_eq!(message["type"], "next");
-    assert_eq!(
-        message["payload"]["errors"][0]["extensions"]["code"],
-        "NOT_FOUND"
-    );
-    let done = ws.next().await.unwrap();
-    assert_eq!(done, json!({"type": "complete", "id": "x"}));
-    // And nothing of the conversation reaches them.
-    app.send(&a, &id, "secret").await;
-    assert!(ws.quiet_for(Duration::from_millis(300)).await);
+    // A conversation that exists and one that does not look the same.
+    let mut answers = Vec::new();
+    for (op, target) in [("x", id.as_str()), ("y", "Q29udmVyc2F0aW9uOjk5OTk")] {
+        ws.subscribe(op, FOLLOW, json!({"c": target}))
+            .await
+            .unwrap();
+        let message = ws.next().await.unwrap();
+        assert_eq!(message["type"], "next");
+        assert_eq!(
+            message["payload"]["errors"][0]["extensions"]["code"],
+            "NOT_FOUND"
+        );
+        answers.push((
+            message["payload"]["data"].clone(),
+            message["payload"]["errors"][0]["message"].clone(),
+        ));
+        assert_eq!(
+            ws.next().await.unwrap(),
+            json!({"type": "complete", "id": op})
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
 }

@@ -144,6 +144,22 @@ async fn protocol_violations_get_their_close_codes() {
 }
 
 #[tokio::test]
+async fn a_socket_stops_working_when_its_session_ends() {
+    let app = spawn_app().await;
+    let user = app.register("leaver").await;
+    let mut ws = app.ws(&user.token).await.unwrap();
+    ws.subscribe("1", ME, json!({})).await.unwrap();
+    assert_eq!(
+        ws.next_data("1").await.unwrap()["data"]["me"]["username"],
+        "leaver"
+    );
+    assert_eq!(ws.next().await.unwrap()["type"], "complete");
+    app.ok(&user.token, "mutation { logout }", json!({})).await;
+    ws.subscribe("2", ME, json!({})).await.unwrap();
+    assert_eq!(ws.closed().await.unwrap().0, 4403);
+}
+
+#[tokio::test]
 async fn a_silent_client_is_closed_after_the_init_timeout() {
     let app = spawn_app_with(|c| c.ws_init_timeout = Duration::from_millis(300)).await;
     let mut ws = WsClient::connect(&app.ws_url(), "graphql-transport-ws")

@@ -155,7 +155,12 @@ impl Conversation {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let start = after.map_or(0, |i| i + 1);
+        let start = match after {
+            None => 0,
+            Some(i) => i
+                .checked_add(1)
+                .ok_or_else(|| ApiError::bad_input("after", "is not a valid cursor"))?,
+        };
         let rows: Vec<(usize, conversation_member::Model)> = members
             .iter()
             .cloned()
