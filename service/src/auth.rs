@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{session, user};
 use rand::{TryRngCore, rngs::OsRng};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -49,7 +49,7 @@ impl Service {
         }
         let password_hash = self.passwords.hash(input.password).await?;
 
-        let txn = db::begin_write(self.db()).await?;
+        let txn = self.write().await?;
         let at = now();
         let inserted = user::ActiveModel {
             username: Set(username),
@@ -60,7 +60,7 @@ impl Service {
             updated_at: Set(at),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await;
         let user = match inserted {
             Ok(user) => user,
@@ -68,7 +68,7 @@ impl Service {
             Err(err) if is_unique_violation(&err) => return Err(username_taken()),
             Err(err) => return Err(err.into()),
         };
-        let (token, expires_at) = self.create_session(&txn, user.id).await?;
+        let (token, expires_at) = self.create_session(&*txn, user.id).await?;
         txn.commit().await?;
         Ok(SignedIn {
             token,
@@ -95,8 +95,8 @@ impl Service {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS));
         }
         let user = user.ok_or(Error::Unauthenticated(BAD_CREDENTIALS))?;
-        let txn = self.db().begin().await?;
-        let (token, expires_at) = self.create_session(&txn, user.id).await?;
+        let txn = self.write().await?;
+        let (token, expires_at) = self.create_session(&*txn, user.id).await?;
         txn.commit().await?;
         Ok(SignedIn {
             token,
@@ -108,9 +108,11 @@ impl Service {
     /// Revokes the session the viewer is using.
     #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
     pub async fn logout(&self, viewer: &Viewer) -> Result<()> {
+        let txn = self.write().await?;
         session::Entity::delete_by_id(viewer.session_id)
-            .exec(self.db())
+            .exec(&*txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 

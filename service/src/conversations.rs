@@ -95,7 +95,7 @@ impl Service {
             return Ok(existing);
         }
 
-        let txn = db::begin_write(self.db()).await?;
+        let txn = self.write().await?;
         let at = now();
         let inserted = conversation::ActiveModel {
             kind: Set(Kind::Direct),
@@ -109,7 +109,7 @@ impl Service {
             ..Default::default()
         };
         let created = match conversation::Entity::insert(inserted)
-            .exec_with_returning(&txn)
+            .exec_with_returning(&*txn)
             .await
         {
             Ok(created) => created,
@@ -179,7 +179,7 @@ impl Service {
             ));
         }
 
-        let txn = db::begin_write(self.db()).await?;
+        let txn = self.write().await?;
         let at = now();
         let created = conversation::Entity::insert(conversation::ActiveModel {
             kind: Set(Kind::Group),
@@ -192,11 +192,11 @@ impl Service {
             updated_at: Set(at),
             ..Default::default()
         })
-        .exec_with_returning(&txn)
+        .exec_with_returning(&*txn)
         .await?;
         let roles = std::iter::once((viewer.user_id, Role::Owner))
             .chain(members.into_iter().map(|id| (id, Role::Member)));
-        insert_members(&txn, created.id, roles).await?;
+        insert_members(&*txn, created.id, roles).await?;
         txn.commit().await?;
         Ok(created)
     }
@@ -308,6 +308,7 @@ impl Service {
         let target = up_to_seq.map_or(conversation.last_seq, |seq| {
             Ord::min(seq, conversation.last_seq)
         });
+        let txn = self.write().await?;
         conversation_member::Entity::update_many()
             .col_expr(
                 conversation_member::Column::LastReadSeq,
@@ -316,8 +317,9 @@ impl Service {
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .filter(conversation_member::Column::LastReadSeq.lt(target))
-            .exec(self.db())
+            .exec(&*txn)
             .await?;
+        txn.commit().await?;
         Ok(conversation)
     }
 

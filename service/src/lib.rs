@@ -65,6 +65,7 @@ pub struct Service {
     settings: Arc<Settings>,
     passwords: password::Hasher,
     statements: Arc<AtomicU64>,
+    write_lock: db::WriteLock,
 }
 
 impl Service {
@@ -75,6 +76,7 @@ impl Service {
             counter.fetch_add(1, Ordering::Relaxed);
         });
         Self {
+            write_lock: db::WriteLock::for_connection(&db),
             db,
             bus,
             settings: Arc::new(settings),
@@ -87,6 +89,12 @@ impl Service {
     /// tests and benchmarks that check the cost of an operation.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Starts a write transaction: every change goes through one, so that
+    /// SQLite writers queue instead of colliding.
+    pub(crate) async fn write(&self) -> Result<db::WriteTx> {
+        Ok(self.write_lock.begin(&self.db).await?)
     }
 
     pub fn db(&self) -> &DatabaseConnection {

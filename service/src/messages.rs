@@ -13,7 +13,6 @@ use sea_orm::{
 use crate::{
     Service, Viewer,
     bus::{Event, Received, Topic},
-    db,
     error::{Error, Result, is_unique_violation},
     page::{Page, PageArgs, Window},
     time::now,
@@ -69,7 +68,7 @@ impl Service {
         // The UPDATE comes first: it takes the conversation's row lock on
         // PostgreSQL (the write lock on SQLite), so concurrent senders get
         // consecutive seqs, and a message with seq n commits only after n-1.
-        let txn = db::begin_write(self.db()).await?;
+        let txn = self.write().await?;
         let at = now();
         // Never move the inbox's sort key back: a sender that waited for the
         // lock may carry an earlier timestamp than the one before it.
@@ -85,7 +84,7 @@ impl Service {
             )
             .col_expr(conversation::Column::LastActivityAt, activity.into())
             .filter(conversation::Column::Id.eq(input.conversation_id))
-            .exec_with_returning(&txn)
+            .exec_with_returning(&*txn)
             .await?;
         let seq = bumped
             .first()
@@ -93,7 +92,7 @@ impl Service {
             .ok_or(Error::NotFound("conversation"))?;
         // Membership again, now under the lock: a member removed since the
         // first check must not get a message in.
-        self.member_conversation(&txn, viewer, input.conversation_id)
+        self.member_conversation(&*txn, viewer, input.conversation_id)
             .await?;
         // Taken under the lock, so creation times follow seq order.
         let created_at = Ord::max(now(), at);
@@ -106,7 +105,7 @@ impl Service {
             created_at: Set(created_at),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await;
         let message = match inserted {
             Ok(message) => message,
@@ -125,7 +124,7 @@ impl Service {
             .filter(conversation_member::Column::ConversationId.eq(input.conversation_id))
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .filter(conversation_member::Column::LastReadSeq.lt(seq))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
         txn.commit().await?;
         self.bus().publish(Event::MessageAdded(message.clone()));
