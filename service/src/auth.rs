@@ -68,7 +68,7 @@ impl Service {
             Err(err) if is_unique_violation(&err) => return Err(username_taken()),
             Err(err) => return Err(err.into()),
         };
-        let (token, expires_at) = self.create_session(&*txn, user.id).await?;
+        let (token, expires_at) = self.create_session(&txn, user.id).await?;
         txn.commit().await?;
         Ok(SignedIn {
             token,
@@ -96,7 +96,7 @@ impl Service {
         }
         let user = user.ok_or(Error::Unauthenticated(BAD_CREDENTIALS))?;
         let txn = self.write().await?;
-        let (token, expires_at) = self.create_session(&*txn, user.id).await?;
+        let (token, expires_at) = self.create_session(&txn, user.id).await?;
         txn.commit().await?;
         Ok(SignedIn {
             token,

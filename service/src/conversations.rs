@@ -196,7 +196,7 @@ impl Service {
         .await?;
         let roles = std::iter::once((viewer.user_id, Role::Owner))
             .chain(members.into_iter().map(|id| (id, Role::Member)));
-        insert_members(&*txn, created.id, roles).await?;
+        insert_members(&txn, created.id, roles).await?;
         txn.commit().await?;
         Ok(created)
     }
