@@ -36,6 +36,12 @@ pub enum Relation {
     Sender,
 }
 
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Sender.def()
+    }
+}
+
 impl Related<super::conversation::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Conversation.def()

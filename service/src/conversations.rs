@@ -237,13 +237,15 @@ impl Service {
         Ok(Page::forward(rows, limit, after.is_some()))
     }
 
-    /// Members of each conversation, oldest first, for batch loading. The
-    /// caller must already have checked that the viewer may see them.
+    /// Members of each conversation with their users, oldest first, for
+    /// batch loading (one query however many conversations). The caller
+    /// must already have checked that the viewer may see them.
     pub async fn members_of(
         &self,
         conversation_ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<conversation_member::Model>>> {
+    ) -> Result<HashMap<i64, Vec<(conversation_member::Model, user::Model)>>> {
         let rows = conversation_member::Entity::find()
+            .find_also_related(user::Entity)
             .filter(
                 conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
             )
@@ -252,11 +254,14 @@ impl Service {
             .all(self.db())
             .await?;
         let mut by_conversation: HashMap<i64, Vec<_>> = HashMap::new();
-        for row in rows {
-            by_conversation
-                .entry(row.conversation_id)
-                .or_default()
-                .push(row);
+        for (member, user) in rows {
+            // Members cascade with their user, so there always is one.
+            if let Some(user) = user {
+                by_conversation
+                    .entry(member.conversation_id)
+                    .or_default()
+                    .push((member, user));
+            }
         }
         Ok(by_conversation)
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use entity::{conversation, conversation_member, message};
+use entity::{conversation, conversation_member, message, user};
 use futures_util::Stream;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
@@ -191,13 +191,15 @@ impl Service {
         })
     }
 
-    /// The newest message of each conversation, for batch loading. The
-    /// caller must already have checked that the viewer may see them.
+    /// The newest message of each conversation with its sender, for batch
+    /// loading. The caller must already have checked that the viewer may
+    /// see them.
     pub async fn last_messages(
         &self,
         conversation_ids: &[i64],
-    ) -> Result<HashMap<i64, message::Model>> {
+    ) -> Result<HashMap<i64, (message::Model, Option<user::Model>)>> {
         let rows = message::Entity::find()
+            .find_also_related(user::Entity)
             .join(JoinType::InnerJoin, message::Relation::Conversation.def())
             .filter(conversation::Column::Id.is_in(conversation_ids.iter().copied()))
             .filter(
@@ -206,7 +208,10 @@ impl Service {
             )
             .all(self.db())
             .await?;
-        Ok(rows.into_iter().map(|m| (m.conversation_id, m)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(m, sender)| (m.conversation_id, (m, sender)))
+            .collect())
     }
 
     /// Up to `limit` messages after `after_seq`, if the viewer is a member.

@@ -28,7 +28,7 @@ impl Loader<i64> for Users {
 pub struct Members(pub Service);
 
 impl Loader<i64> for Members {
-    type Value = Arc<Vec<conversation_member::Model>>;
+    type Value = Arc<Vec<(conversation_member::Model, user::Model)>>;
     type Error = Arc<service::Error>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
@@ -37,14 +37,14 @@ impl Loader<i64> for Members {
     }
 }
 
-/// The newest message of a conversation, by conversation id.
+/// The newest message of a conversation with its sender, by conversation id.
 pub struct LastMessages(pub Service);
 
 impl Loader<i64> for LastMessages {
-    type Value = message::Model;
+    type Value = (message::Model, Option<user::Model>);
     type Error = Arc<service::Error>;
 
-    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, message::Model>> {
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
         self.0.last_messages(keys).await.map_err(Arc::new)
     }
 }

@@ -40,7 +40,7 @@ impl MessageMutation {
                 },
             )
             .await?;
-        Ok(Message(message))
+        Ok(Message(message, None))
     }
 }
 
@@ -61,6 +61,6 @@ impl MessageSubscription {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Conversation, &conversation_id, "conversationId")?;
         let stream = service(ctx)?.follow_messages(viewer, id, after_seq).await?;
-        Ok(stream.map(|item| item.map(Message).map_err(ApiError::from)))
+        Ok(stream.map(|item| item.map(|m| Message(m, None)).map_err(ApiError::from)))
     }
 }

@@ -7,6 +7,7 @@ use service::{
     entity::{
         conversation::{self, Kind as ModelKind},
         conversation_member::{self, Role},
+        user,
     },
     page::{Page, PageArgs},
 };
@@ -62,13 +63,13 @@ impl Conversation {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let other = members
-            .iter()
-            .find(|m| m.user_id != viewer.user_id)
-            .map_or(viewer.user_id, |m| m.user_id);
+        if let Some((_, other)) = members.iter().find(|(m, _)| m.user_id != viewer.user_id) {
+            return Ok(other.display_name.clone());
+        }
+        // Alone in it: the viewer's own name.
         Ok(loaders
             .users
-            .load_one(other)
+            .load_one(viewer.user_id)
             .await?
             .map(|u| u.display_name)
             .unwrap_or_default())
@@ -97,7 +98,7 @@ impl Conversation {
             .last_messages
             .load_one(self.0.id)
             .await?
-            .map(Message))
+            .map(|(m, sender)| Message(m, sender)))
     }
 
     /// Other people's messages after the viewer's read pointer.
@@ -120,8 +121,8 @@ impl Conversation {
             .unwrap_or_default();
         Ok(members
             .iter()
-            .find(|m| m.user_id == viewer.user_id)
-            .map_or(0, |m| m.last_read_seq))
+            .find(|(m, _)| m.user_id == viewer.user_id)
+            .map_or(0, |(m, _)| m.last_read_seq))
     }
 
     async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<usize> {
@@ -161,7 +162,7 @@ impl Conversation {
                 .checked_add(1)
                 .ok_or_else(|| ApiError::bad_input("after", "is not a valid cursor"))?,
         };
-        let rows: Vec<(usize, conversation_member::Model)> = members
+        let rows: Vec<(usize, (conversation_member::Model, user::Model))> = members
             .iter()
             .cloned()
             .enumerate()
@@ -170,11 +171,11 @@ impl Conversation {
             .collect();
         let page = Page::forward(rows, limit, start > 0);
         let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(i, m)| Edge::new(cursor::encode(&i.to_string()), ConversationMember(m))),
-        );
+        connection
+            .edges
+            .extend(page.items.into_iter().map(|(i, (m, u))| {
+                Edge::new(cursor::encode(&i.to_string()), ConversationMember(m, u))
+            }));
         Ok(connection)
     }
 
@@ -202,7 +203,7 @@ impl Conversation {
         connection.edges.extend(
             page.items
                 .into_iter()
-                .map(|m| Edge::new(seq_cursor(m.seq), Message(m))),
+                .map(|m| Edge::new(seq_cursor(m.seq), Message(m, None))),
         );
         Ok(connection)
     }
@@ -217,17 +218,12 @@ fn decode_seq(c: &str, field: &str) -> ApiResult<i64> {
 }
 
 /// One member of a conversation.
-pub struct ConversationMember(pub conversation_member::Model);
+pub struct ConversationMember(pub conversation_member::Model, pub user::Model);
 
 #[Object]
 impl ConversationMember {
-    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        loaders(ctx)?
-            .users
-            .load_one(self.0.user_id)
-            .await?
-            .map(User)
-            .ok_or_else(|| ApiError::internal("member without a user row"))
+    async fn user(&self) -> User {
+        User(self.1.clone())
     }
 
     async fn role(&self) -> MemberRole {

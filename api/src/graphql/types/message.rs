@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use service::entity::message;
+use service::entity::{message, user};
 
 use super::{Conversation, User};
 use crate::graphql::{
@@ -9,8 +9,8 @@ use crate::graphql::{
     ids::{self, Kind},
 };
 
-/// A stored message.
-pub struct Message(pub message::Model);
+/// A stored message, with its sender when it was loaded alongside.
+pub struct Message(pub message::Model, pub Option<user::Model>);
 
 #[Object]
 impl Message {
@@ -41,6 +41,9 @@ impl Message {
         let Some(sender) = self.0.sender_id else {
             return Ok(None);
         };
+        if let Some(user) = &self.1 {
+            return Ok(Some(User(user.clone())));
+        }
         Ok(loaders(ctx)?.users.load_one(sender).await?.map(User))
     }
 

@@ -17,7 +17,7 @@ use crate::{
 const INBOX: &str =
     "query($f: Int) { unreadCount conversations(first: $f) { nodes { id title unreadCount
     lastMessage { seq body createdAt sender { displayName } }
-    members { nodes { role user { id displayName } } } } } }";
+    members(first: 10) { nodes { role user { id displayName } } } } } }";
 
 pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let n = ctx.size(200, 10_000);
