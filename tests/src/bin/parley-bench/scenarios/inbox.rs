@@ -60,7 +60,8 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
         .rss(&ctx.target);
         rows.push(row);
     }
-    let constant = statements.windows(2).all(|w| (w[0] - w[1]).abs() < 0.01);
+    // Averages over many requests: a rare split batch must not count.
+    let constant = statements.windows(2).all(|w| (w[0] - w[1]).abs() < 0.1);
     for row in &mut rows {
         let pass = constant && (!row.setting.contains("first 50:") || row.p99_ms <= 20.0);
         let target = if row.setting.contains("first 50:") {
