@@ -1,5 +1,7 @@
 //! Conversations: listing, opening, creating, marking read.
 
+use std::sync::Arc;
+
 use async_graphql::{
     Context, ID, InputObject, Object,
     connection::{Connection, Edge},
@@ -14,7 +16,7 @@ use super::{
     context::{service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
-    types::{Conversation, page_cost},
+    types::{Conversation, PagePrefetch, page_cost},
 };
 
 #[derive(InputObject)]
@@ -50,10 +52,14 @@ impl ConversationQuery {
         let page = service(ctx)?
             .conversations(&viewer, PageArgs::forward(first, after))
             .await?;
+        let prefetch = Arc::new(prefetch(ctx, &viewer, &page.items).await?);
         let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
         connection.edges.extend(page.items.into_iter().map(|c| {
             let cursor = InboxCursor::from(&c);
-            Edge::new(encode_inbox_cursor(&cursor), Conversation(c))
+            Edge::new(
+                encode_inbox_cursor(&cursor),
+                Conversation(c, Some(prefetch.clone())),
+            )
         }));
         Ok(connection)
     }
@@ -63,7 +69,7 @@ impl ConversationQuery {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Conversation, &id, "id")?;
         match service(ctx)?.conversation(&viewer, id).await {
-            Ok(c) => Ok(Some(Conversation(c))),
+            Ok(c) => Ok(Some(Conversation::new(c))),
             Err(service::Error::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),
         }
@@ -90,7 +96,7 @@ impl ConversationMutation {
     ) -> ApiResult<Conversation> {
         let viewer = viewer(ctx)?;
         let other = ids::decode(Kind::User, &user_id, "userId")?;
-        Ok(Conversation(
+        Ok(Conversation::new(
             service(ctx)?.open_direct(&viewer, other).await?,
         ))
     }
@@ -116,19 +122,61 @@ impl ConversationMutation {
                 },
             )
             .await?;
-        Ok(Conversation(created))
+        Ok(Conversation::new(created))
     }
 
     /// Moves the viewer's read pointer forward.
     async fn mark_read(&self, ctx: &Context<'_>, input: MarkReadInput) -> ApiResult<Conversation> {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
-        Ok(Conversation(
+        Ok(Conversation::new(
             service(ctx)?
                 .mark_read(&viewer, id, input.up_to_seq)
                 .await?,
         ))
     }
+}
+
+/// Reads, for the whole page at once, what the client selected of each
+/// conversation's members, last message and unread count.
+async fn prefetch(
+    ctx: &Context<'_>,
+    viewer: &service::Viewer,
+    page: &[service::entity::conversation::Model],
+) -> ApiResult<PagePrefetch> {
+    let look = ctx.look_ahead();
+    let (nodes, edges) = (look.field("nodes"), look.field("edges").field("node"));
+    let wants = |field: &str| nodes.field(field).exists() || edges.field(field).exists();
+    let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
+    let service = service(ctx)?;
+    let needs_members = ["members", "title", "memberCount", "lastReadSeq"]
+        .iter()
+        .any(|f| wants(f));
+    let (members, last_messages, unread) = tokio::join!(
+        async {
+            match needs_members {
+                true => service.members_of(&ids).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match wants("lastMessage") {
+                true => service.last_messages(&ids).await.map(Some),
+                false => Ok(None),
+            }
+        },
+        async {
+            match wants("unreadCount") {
+                true => service.unread_counts(viewer.user_id, &ids).await.map(Some),
+                false => Ok(None),
+            }
+        },
+    );
+    Ok(PagePrefetch {
+        members: members?.map(|m| m.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()),
+        last_messages: last_messages?,
+        unread: unread?,
+    })
 }
 
 fn encode_inbox_cursor(c: &InboxCursor) -> String {

@@ -29,7 +29,7 @@ impl Message {
 
     async fn conversation(&self, ctx: &Context<'_>) -> ApiResult<Conversation> {
         let viewer = viewer(ctx)?;
-        Ok(Conversation(
+        Ok(Conversation::new(
             service(ctx)?
                 .conversation(&viewer, self.0.conversation_id)
                 .await?,
