@@ -5,8 +5,6 @@
 //! `TEST_DATABASE_URL` names a PostgreSQL server, a new database on it that
 //! is dropped when the test ends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 pub mod db;
 pub mod ws;
 
@@ -40,33 +38,32 @@ pub struct TestUser {
     pub token: String,
 }
 
-pub async fn spawn_app() -> TestApp {
+pub async fn spawn_app() -> Result<TestApp> {
     spawn_app_with(|_| {}).await
 }
 
 /// Starts a server whose config `adjust` may change first.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let db = TestDb::new().await.expect("test database");
-    let mut config = Config::for_database(db.url()).expect("default config");
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> Result<TestApp> {
+    let db = TestDb::new().await.context("test database")?;
+    let mut config = Config::for_database(db.url()).context("default config")?;
     adjust(&mut config);
-    let app = Application::build(config).await.expect("app builds");
+    let app = Application::build(config).await.context("app builds")?;
     let addr = app.local_addr();
     let service = app.service().clone();
     let (stop, stopped) = oneshot::channel();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    TestApp {
+    Ok(TestApp {
         addr,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
+            .build()?,
         service,
         stop: Some(stop),
         server: Some(server),
         _db: db,
-    }
+    })
 }
 
 impl TestApp {
@@ -79,7 +76,7 @@ impl TestApp {
     }
 
     /// POSTs a GraphQL request and returns the whole JSON response.
-    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Result<Value> {
         let mut request = self
             .http
             .post(self.url("/graphql"))
@@ -88,62 +85,64 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.expect("request sent");
-        response.json().await.expect("JSON response")
+        let response = request.send().await.context("request sent")?;
+        response.json().await.context("JSON response")
     }
 
     /// Like [`gql`](Self::gql) but fails unless there are no errors;
     /// returns `data`.
-    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
-        let response = self.gql(Some(token), query, variables).await;
-        assert!(
-            response.get("errors").is_none(),
-            "unexpected errors for {query}: {response:#}"
-        );
-        response["data"].clone()
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Result<Value> {
+        let response = self.gql(Some(token), query, variables).await?;
+        if response.get("errors").is_some() {
+            bail!("unexpected errors for {query}: {response:#}");
+        }
+        Ok(response["data"].clone())
     }
 
-    pub async fn register(&self, username: &str) -> TestUser {
+    pub async fn register(&self, username: &str) -> Result<TestUser> {
         let response = self
             .gql(
                 None,
                 "mutation($u: String!) { register(input: {username: $u, password: \"correct horse\"}) { token user { id username } } }",
                 json!({"u": username}),
             )
-            .await;
+            .await?;
         let payload = &response["data"]["register"];
-        assert!(payload.is_object(), "register failed: {response:#}");
-        TestUser {
-            id: payload["user"]["id"].as_str().unwrap().to_owned(),
+        let (Some(id), Some(token)) = (payload["user"]["id"].as_str(), payload["token"].as_str())
+        else {
+            bail!("register failed: {response:#}");
+        };
+        Ok(TestUser {
+            id: id.to_owned(),
             username: username.to_owned(),
-            token: payload["token"].as_str().unwrap().to_owned(),
-        }
+            token: token.to_owned(),
+        })
     }
 
     /// Opens (or gets) the direct conversation of `a` with `b`; its id.
-    pub async fn open_direct(&self, a: &TestUser, b: &TestUser) -> String {
+    pub async fn open_direct(&self, a: &TestUser, b: &TestUser) -> Result<String> {
         let data = self
             .ok(
                 &a.token,
                 "mutation($u: ID!) { openDirectConversation(userId: $u) { id } }",
                 json!({"u": b.id}),
             )
-            .await;
+            .await?;
         data["openDirectConversation"]["id"]
             .as_str()
-            .unwrap()
-            .to_owned()
+            .map(str::to_owned)
+            .context("no conversation id")
     }
 
-    pub async fn send(&self, user: &TestUser, conversation: &str, body: &str) -> Value {
+    pub async fn send(&self, user: &TestUser, conversation: &str, body: &str) -> Result<Value> {
         let data = self
             .ok(
                 &user.token,
                 "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { id seq body } }",
                 json!({"c": conversation, "b": body}),
             )
-            .await;
-        data["sendMessage"].clone()
+            .await?;
+        Ok(data["sendMessage"].clone())
     }
 
     /// A WebSocket speaking graphql-transport-ws, initialised and acked.

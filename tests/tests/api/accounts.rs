@@ -7,9 +7,9 @@ use serde_json::json;
 const LOGIN: &str = "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token user { username } } }";
 
 #[tokio::test]
-async fn register_login_me_and_logout() {
-    let app = spawn_app().await;
-    let alice = app.register("Alice").await;
+async fn register_login_me_and_logout() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let alice = app.register("Alice").await?;
 
     let me = app
         .ok(
@@ -17,7 +17,7 @@ async fn register_login_me_and_logout() {
             "{ me { id username displayName } }",
             json!({}),
         )
-        .await;
+        .await?;
     assert_eq!(me["me"]["id"], alice.id);
     assert_eq!(me["me"]["username"], "Alice");
     assert_eq!(me["me"]["displayName"], "Alice");
@@ -25,33 +25,34 @@ async fn register_login_me_and_logout() {
     // Usernames are case-insensitive for login and uniqueness.
     let login = app
         .gql(None, LOGIN, json!({"u": "ALICE", "p": "correct horse"}))
-        .await;
+        .await?;
     let token = login["data"]["login"]["token"].as_str().unwrap().to_owned();
     assert_ne!(token, alice.token);
     let taken = app
         .gql(None, "mutation { register(input: {username: \"alice\", password: \"whatever1\"}) { token } }", json!({}))
-        .await;
+        .await?;
     assert_eq!(error_code(&taken), "CONFLICT");
     assert_eq!(taken["errors"][0]["extensions"]["field"], "username");
 
     // Logout revokes only the token it was called with.
-    let out = app.ok(&token, "mutation { logout }", json!({})).await;
+    let out = app.ok(&token, "mutation { logout }", json!({})).await?;
     assert_eq!(out["logout"], true);
-    let after = app.gql(Some(&token), "{ me { id } }", json!({})).await;
+    let after = app.gql(Some(&token), "{ me { id } }", json!({})).await?;
     assert_eq!(error_code(&after), "UNAUTHENTICATED");
-    app.ok(&alice.token, "{ me { id } }", json!({})).await;
+    app.ok(&alice.token, "{ me { id } }", json!({})).await?;
+    Ok(())
 }
 
 #[tokio::test]
-async fn wrong_password_and_unknown_user_look_the_same() {
-    let app = spawn_app().await;
-    app.register("bob").await;
+async fn wrong_password_and_unknown_user_look_the_same() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    app.register("bob").await?;
     let wrong = app
         .gql(None, LOGIN, json!({"u": "bob", "p": "not the password"}))
-        .await;
+        .await?;
     let unknown = app
         .gql(None, LOGIN, json!({"u": "nobody", "p": "not the password"}))
-        .await;
+        .await?;
     assert_eq!(error_code(&wrong), "UNAUTHENTICATED");
     assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
     assert_eq!(wrong["errors"], unknown["errors"]);
@@ -63,7 +64,7 @@ async fn wrong_password_and_unknown_user_look_the_same() {
         for (i, user) in ["bob", "nobody"].into_iter().enumerate() {
             let started = Instant::now();
             app.gql(None, LOGIN, json!({"u": user, "p": "not the password"}))
-                .await;
+                .await?;
             best[i] = best[i].min(started.elapsed());
         }
     }
@@ -72,18 +73,19 @@ async fn wrong_password_and_unknown_user_look_the_same() {
         wrong_time < unknown_time * 2 && unknown_time < wrong_time * 2,
         "login timings differ: wrong password {wrong_time:?}, unknown user {unknown_time:?}"
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn tokens_are_stored_hashed_and_expire() {
-    let app = spawn_app_with(|c| c.token_ttl = Duration::from_secs(3600)).await;
+async fn tokens_are_stored_hashed_and_expire() -> anyhow::Result<()> {
+    let app = spawn_app_with(|c| c.token_ttl = Duration::from_secs(3600)).await?;
     let register = app
         .gql(
             None,
             "mutation { register(input: {username: \"carol\", password: \"password1\"}) { token expiresAt user { id } } }",
             json!({}),
         )
-        .await;
+        .await?;
     let payload = &register["data"]["register"];
     let token = payload["token"].as_str().unwrap().to_owned();
     // The configured lifetime is the one applied.
@@ -108,7 +110,7 @@ async fn tokens_are_stored_hashed_and_expire() {
     assert_eq!(rows.len(), 1);
     let stored: String = rows[0].try_get_by_index(0).unwrap();
     assert_eq!(stored, service::auth::hash_token(&token));
-    let me = app.ok(&token, "{ me { id } }", json!({})).await;
+    let me = app.ok(&token, "{ me { id } }", json!({})).await?;
     assert_eq!(me["me"]["id"], payload["user"]["id"]);
 
     // Expire every session: the token stops working.
@@ -118,23 +120,25 @@ async fn tokens_are_stored_hashed_and_expire() {
     ))
     .await
     .unwrap();
-    let expired = app.gql(Some(&token), "{ me { id } }", json!({})).await;
+    let expired = app.gql(Some(&token), "{ me { id } }", json!({})).await?;
     assert_eq!(error_code(&expired), "UNAUTHENTICATED");
     assert_eq!(expired["errors"][0]["message"], "invalid or expired token");
+    Ok(())
 }
 
 #[tokio::test]
-async fn anonymous_and_garbage_tokens_are_unauthenticated() {
-    let app = spawn_app().await;
+async fn anonymous_and_garbage_tokens_are_unauthenticated() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
     for token in [None, Some("garbage"), Some("")] {
-        let response = app.gql(token, "{ me { id } }", json!({})).await;
+        let response = app.gql(token, "{ me { id } }", json!({})).await?;
         assert_eq!(error_code(&response), "UNAUTHENTICATED", "token {token:?}");
     }
+    Ok(())
 }
 
 #[tokio::test]
-async fn bad_registrations_get_their_field_and_write_nothing() {
-    let app = spawn_app().await;
+async fn bad_registrations_get_their_field_and_write_nothing() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
     let long_name = "x".repeat(33);
     let long_password = "p".repeat(1025);
     let long_display = "d".repeat(65);
@@ -176,7 +180,7 @@ async fn bad_registrations_get_their_field_and_write_nothing() {
                 "mutation($i: RegisterInput!) { register(input: $i) { token } }",
                 json!({"i": input}),
             )
-            .await;
+            .await?;
         assert_eq!(error_code(&response), "BAD_USER_INPUT", "{input}");
         assert_eq!(
             response["errors"][0]["extensions"]["field"], field,
@@ -192,19 +196,20 @@ async fn bad_registrations_get_their_field_and_write_nothing() {
         .await
         .unwrap();
     assert!(users.is_empty(), "a bad registration wrote a user");
+    Ok(())
 }
 
 #[tokio::test]
-async fn users_can_be_found_by_name() {
-    let app = spawn_app().await;
-    let viewer = app.register("viewer").await;
+async fn users_can_be_found_by_name() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let viewer = app.register("viewer").await?;
     for name in ["maria", "mario", "marco", "zed"] {
-        app.register(name).await;
+        app.register(name).await?;
     }
     let query = "query($s: String, $f: Int, $a: String) { users(search: $s, first: $f, after: $a) { nodes { username } pageInfo { hasNextPage endCursor } } }";
     let page = app
         .ok(&viewer.token, query, json!({"s": "MAR", "f": 2}))
-        .await;
+        .await?;
     let names: Vec<_> = page["users"]["nodes"]
         .as_array()
         .unwrap()
@@ -220,10 +225,11 @@ async fn users_can_be_found_by_name() {
             query,
             json!({"s": "mar", "f": 2, "a": cursor}),
         )
-        .await;
+        .await?;
     assert_eq!(next["users"]["nodes"][0]["username"], "mario");
     assert_eq!(next["users"]["pageInfo"]["hasNextPage"], false);
     // LIKE wildcards are literal.
-    let none = app.ok(&viewer.token, query, json!({"s": "%"})).await;
+    let none = app.ok(&viewer.token, query, json!({"s": "%"})).await?;
     assert_eq!(none["users"]["nodes"].as_array().unwrap().len(), 0);
+    Ok(())
 }

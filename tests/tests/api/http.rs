@@ -36,8 +36,8 @@ async fn post(
 }
 
 #[tokio::test]
-async fn status_codes_follow_graphql_over_http() {
-    let app = spawn_app().await;
+async fn status_codes_follow_graphql_over_http() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
     let json_ct = "application/json";
     let query = |q: &str| json!({"query": q}).to_string();
 
@@ -118,12 +118,13 @@ async fn status_codes_follow_graphql_over_http() {
     .await;
     assert_eq!(status, 200);
     assert!(content_type.starts_with("application/json"));
+    Ok(())
 }
 
 #[tokio::test]
-async fn get_serves_queries_but_never_mutations() {
-    let app = spawn_app().await;
-    let user = app.register("getter").await;
+async fn get_serves_queries_but_never_mutations() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("getter").await?;
     let response = app
         .http
         .get(app.url("/graphql"))
@@ -151,7 +152,7 @@ async fn get_serves_queries_but_never_mutations() {
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
     // The mutation did not run.
-    app.ok(&user.token, "{ me { id } }", json!({})).await;
+    app.ok(&user.token, "{ me { id } }", json!({})).await?;
 
     let variables = json!({"x": 1}).to_string();
     let response = app
@@ -174,29 +175,33 @@ async fn get_serves_queries_but_never_mutations() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 400);
+    Ok(())
 }
 
 #[tokio::test]
-async fn bodies_are_capped() {
-    let app = spawn_app().await;
+async fn bodies_are_capped() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
     let huge =
         json!({"query": format!("{{ unreadCount }} #{}", "x".repeat(300 * 1024))}).to_string();
     let (status, _, _) = post(&app, GRAPHQL_RESPONSE, "application/json", huge).await;
     assert_eq!(status, 413);
+    Ok(())
 }
 
 #[tokio::test]
-async fn introspection_passes_the_limits_and_abuse_does_not() {
-    let app = spawn_app().await;
-    let user = app.register("introspect").await;
-    let data = app.ok(&user.token, INTROSPECTION, json!({})).await;
+async fn introspection_passes_the_limits_and_abuse_does_not() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("introspect").await?;
+    let data = app.ok(&user.token, INTROSPECTION, json!({})).await?;
     assert!(data["__schema"]["types"].as_array().unwrap().len() > 10);
     // GraphiQL asks without a token.
-    let anonymous = app.gql(None, INTROSPECTION, json!({})).await;
+    let anonymous = app.gql(None, INTROSPECTION, json!({})).await?;
     assert!(anonymous.get("errors").is_none());
 
     let nested = "query($c: ID!) { conversation(id: $c) { messages(last: 100) { nodes { conversation { messages(last: 100) { nodes { conversation { messages(last: 100) { nodes { body } } } } } } } } } }";
-    let response = app.gql(Some(&user.token), nested, json!({"c": "x"})).await;
+    let response = app
+        .gql(Some(&user.token), nested, json!({"c": "x"}))
+        .await?;
     assert_eq!(
         error_code(&response),
         "GRAPHQL_VALIDATION_FAILED",
@@ -208,20 +213,21 @@ async fn introspection_passes_the_limits_and_abuse_does_not() {
         deep = format!("lastMessage {{ conversation {{ {deep} }} }}");
     }
     let deep = format!("{{ conversations {{ nodes {{ {deep} }} }} }}");
-    let response = app.gql(Some(&user.token), &deep, json!({})).await;
+    let response = app.gql(Some(&user.token), &deep, json!({})).await?;
     assert_eq!(
         error_code(&response),
         "GRAPHQL_VALIDATION_FAILED",
         "{response}"
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn deeply_nested_documents_are_refused_without_harm() {
-    let app = spawn_app().await;
-    let user = app.register("nester").await;
+async fn deeply_nested_documents_are_refused_without_harm() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("nester").await?;
     let nest = |depth: usize| format!("{}{}", "{ me ".repeat(depth), "}".repeat(depth));
-    let response = app.gql(Some(&user.token), &nest(100), json!({})).await;
+    let response = app.gql(Some(&user.token), &nest(100), json!({})).await?;
     assert_eq!(error_code(&response), "GRAPHQL_PARSE_FAILED", "{response}");
     // Tens of thousands of levels, still under the body limit.
     let response = app
@@ -234,15 +240,17 @@ async fn deeply_nested_documents_are_refused_without_harm() {
         .unwrap();
     assert_eq!(response.status(), 400);
     // The server is still there.
-    app.ok(&user.token, "{ me { username } }", json!({})).await;
+    app.ok(&user.token, "{ me { username } }", json!({}))
+        .await?;
+    Ok(())
 }
 
 #[tokio::test]
-async fn internal_errors_do_not_leak_database_text() {
-    let app = spawn_app().await;
-    let a = app.register("victim").await;
-    let b = app.register("friend").await;
-    let id = app.open_direct(&a, &b).await;
+async fn internal_errors_do_not_leak_database_text() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let a = app.register("victim").await?;
+    let b = app.register("friend").await?;
+    let id = app.open_direct(&a, &b).await?;
     let db = app.service.db();
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),
@@ -256,24 +264,26 @@ async fn internal_errors_do_not_leak_database_text() {
             "mutation($c: ID!) { sendMessage(input: {conversationId: $c, body: \"x\"}) { id } }",
             json!({"c": id}),
         )
-        .await;
+        .await?;
     assert_eq!(error_code(&response), "INTERNAL");
     assert_eq!(response["errors"][0]["message"], "internal server error");
     let text = response.to_string().to_lowercase();
     for leak in ["sql", "table", "messages\"", "relation", "database"] {
         assert!(!text.contains(leak), "{leak} leaked: {text}");
     }
+    Ok(())
 }
 
 #[tokio::test]
-async fn graphiql_and_health_are_served() {
-    let app = spawn_app().await;
+async fn graphiql_and_health_are_served() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
     let page = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("graphiql") && html.contains("/graphql/ws"));
     let health = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+    Ok(())
 }
 
 /// The introspection query GraphiQL sends (graphql-js getIntrospectionQuery

@@ -30,11 +30,11 @@ async fn message_rows(app: &parley_tests::TestApp) -> usize {
 }
 
 #[tokio::test]
-async fn a_message_has_what_a_client_needs() {
-    let app = spawn_app().await;
-    let a = app.register("sender").await;
-    let b = app.register("reader").await;
-    let id = app.open_direct(&a, &b).await;
+async fn a_message_has_what_a_client_needs() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let a = app.register("sender").await?;
+    let b = app.register("reader").await?;
+    let id = app.open_direct(&a, &b).await?;
     let data = app
         .ok(
             &a.token,
@@ -42,7 +42,7 @@ async fn a_message_has_what_a_client_needs() {
                 id seq body createdAt conversationId sender { username } conversation { lastSeq } } }",
             json!({"c": id}),
         )
-        .await;
+        .await?;
     let message = &data["sendMessage"];
     assert_eq!(message["seq"], 1);
     assert_eq!(message["body"], "hello there");
@@ -51,6 +51,7 @@ async fn a_message_has_what_a_client_needs() {
     assert_eq!(message["conversation"]["lastSeq"], 1);
     let created = message["createdAt"].as_str().unwrap();
     assert!(chrono_like(created), "createdAt is not RFC 3339: {created}");
+    Ok(())
 }
 
 fn chrono_like(s: &str) -> bool {
@@ -61,16 +62,16 @@ fn chrono_like(s: &str) -> bool {
 }
 
 #[tokio::test]
-async fn history_is_paged_by_seq() {
-    let app = spawn_app().await;
-    let a = app.register("talker").await;
-    let b = app.register("listener").await;
-    let id = app.open_direct(&a, &b).await;
+async fn history_is_paged_by_seq() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let a = app.register("talker").await?;
+    let b = app.register("listener").await?;
+    let id = app.open_direct(&a, &b).await?;
     for i in 1..=120 {
-        app.send(&a, &id, &format!("message {i}")).await;
+        app.send(&a, &id, &format!("message {i}")).await?;
     }
 
-    let newest = app.ok(&b.token, HISTORY, json!({"c": id, "l": 50})).await;
+    let newest = app.ok(&b.token, HISTORY, json!({"c": id, "l": 50})).await?;
     assert_eq!(seqs(&newest), (71..=120).collect::<Vec<_>>());
     let info = &newest["conversation"]["messages"]["pageInfo"];
     assert_eq!(info["hasPreviousPage"], true);
@@ -82,35 +83,36 @@ async fn history_is_paged_by_seq() {
             HISTORY,
             json!({"c": id, "l": 50, "b": info["startCursor"]}),
         )
-        .await;
+        .await?;
     assert_eq!(seqs(&older), (21..=70).collect::<Vec<_>>());
     let oldest = app
         .ok(&b.token, HISTORY, json!({"c": id, "l": 50, "b": older["conversation"]["messages"]["pageInfo"]["startCursor"]}))
-        .await;
+        .await?;
     assert_eq!(seqs(&oldest), (1..=20).collect::<Vec<_>>());
     assert_eq!(
         oldest["conversation"]["messages"]["pageInfo"]["hasPreviousPage"],
         false
     );
 
-    let forward = app.ok(&b.token, HISTORY, json!({"c": id, "f": 10})).await;
+    let forward = app.ok(&b.token, HISTORY, json!({"c": id, "f": 10})).await?;
     assert_eq!(seqs(&forward), (1..=10).collect::<Vec<_>>());
     let next = app
         .ok(&b.token, HISTORY, json!({"c": id, "f": 10, "a": forward["conversation"]["messages"]["pageInfo"]["endCursor"]}))
-        .await;
+        .await?;
     assert_eq!(seqs(&next), (11..=20).collect::<Vec<_>>());
 
     // No arguments: the newest page.
-    let default = app.ok(&b.token, HISTORY, json!({"c": id})).await;
+    let default = app.ok(&b.token, HISTORY, json!({"c": id})).await?;
     assert_eq!(seqs(&default), (71..=120).collect::<Vec<_>>());
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_senders_get_gapless_seqs() {
-    let app = spawn_app().await;
+async fn concurrent_senders_get_gapless_seqs() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
     let mut users = Vec::new();
     for i in 0..20 {
-        users.push(app.register(&format!("sender{i:02}")).await);
+        users.push(app.register(&format!("sender{i:02}")).await?);
     }
     let ids: Vec<Value> = users[1..].iter().map(|u| json!(u.id)).collect();
     let created = app
@@ -119,7 +121,7 @@ async fn concurrent_senders_get_gapless_seqs() {
             "mutation($m: [ID!]!) { createGroupConversation(input: {title: \"load\", memberIds: $m}) { id } }",
             json!({"m": ids}),
         )
-        .await;
+        .await?;
     let conversation = created["createGroupConversation"]["id"]
         .as_str()
         .unwrap()
@@ -133,13 +135,13 @@ async fn concurrent_senders_get_gapless_seqs() {
             for i in 0..50 {
                 let message = app
                     .send(user, &conversation, &format!("{} #{i}", user.username))
-                    .await;
+                    .await?;
                 seqs.push(message["seq"].as_i64().unwrap());
             }
-            seqs
+            anyhow::Ok(seqs)
         }
     });
-    let results = futures_util::future::join_all(senders).await;
+    let results = futures_util::future::try_join_all(senders).await?;
     let mut all: Vec<i64> = results.iter().flatten().copied().collect();
     for seqs in &results {
         assert!(
@@ -150,14 +152,15 @@ async fn concurrent_senders_get_gapless_seqs() {
     all.sort_unstable();
     assert_eq!(all, (1..=1000).collect::<Vec<_>>());
     assert_eq!(message_rows(&app).await, 1000);
+    Ok(())
 }
 
 #[tokio::test]
-async fn a_repeated_client_message_id_stores_one_message() {
-    let app = spawn_app().await;
-    let a = app.register("retrier").await;
-    let b = app.register("friend").await;
-    let id = app.open_direct(&a, &b).await;
+async fn a_repeated_client_message_id_stores_one_message() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let a = app.register("retrier").await?;
+    let b = app.register("friend").await?;
+    let id = app.open_direct(&a, &b).await?;
     let send = "mutation($c: ID!, $b: String!, $k: String) { sendMessage(input: {conversationId: $c, body: $b, clientMessageId: $k}) { id seq body } }";
 
     let mut ws = app.ws(&b.token).await.unwrap();
@@ -173,15 +176,15 @@ async fn a_repeated_client_message_id_stores_one_message() {
 
     let first = app
         .ok(&a.token, send, json!({"c": id, "b": "once", "k": "k-1"}))
-        .await;
+        .await?;
     let again = app
         .ok(&a.token, send, json!({"c": id, "b": "twice?", "k": "k-1"}))
-        .await;
+        .await?;
     assert_eq!(first, again);
     // Concurrent retries too.
     let retries = (0..5).map(|_| app.ok(&a.token, send, json!({"c": id, "b": "race", "k": "k-2"})));
-    let ids: HashSet<String> = futures_util::future::join_all(retries)
-        .await
+    let ids: HashSet<String> = futures_util::future::try_join_all(retries)
+        .await?
         .iter()
         .map(|d| d["sendMessage"]["id"].as_str().unwrap().to_owned())
         .collect();
@@ -191,7 +194,7 @@ async fn a_repeated_client_message_id_stores_one_message() {
     // The same key from the other member is their own message.
     let theirs = app
         .ok(&b.token, send, json!({"c": id, "b": "mine", "k": "k-1"}))
-        .await;
+        .await?;
     assert_eq!(theirs["sendMessage"]["seq"], 3);
 
     // Exactly one event per stored message.
@@ -205,14 +208,15 @@ async fn a_repeated_client_message_id_stores_one_message() {
     }
     assert_eq!(seen, vec![1, 2, 3]);
     assert!(ws.quiet_for(std::time::Duration::from_millis(300)).await);
+    Ok(())
 }
 
 #[tokio::test]
-async fn bad_input_gets_its_code_and_writes_nothing() {
-    let app = spawn_app().await;
-    let a = app.register("author").await;
-    let b = app.register("other").await;
-    let id = app.open_direct(&a, &b).await;
+async fn bad_input_gets_its_code_and_writes_nothing() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let a = app.register("author").await?;
+    let b = app.register("other").await?;
+    let id = app.open_direct(&a, &b).await?;
     let send = "mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }";
     let too_long = "é".repeat(4001);
     let cases = [
@@ -237,7 +241,7 @@ async fn bad_input_gets_its_code_and_writes_nothing() {
         ),
     ];
     for (input, field) in cases {
-        let response = app.gql(Some(&a.token), send, json!({"i": input})).await;
+        let response = app.gql(Some(&a.token), send, json!({"i": input})).await?;
         assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
         assert_eq!(response["errors"][0]["extensions"]["field"], field);
     }
@@ -249,7 +253,7 @@ async fn bad_input_gets_its_code_and_writes_nothing() {
         (json!({"c": id, "b": "bm9wZQ"}), "before"),
     ];
     for (variables, field) in pages {
-        let response = app.gql(Some(&a.token), HISTORY, variables.clone()).await;
+        let response = app.gql(Some(&a.token), HISTORY, variables.clone()).await?;
         assert_eq!(error_code(&response), "BAD_USER_INPUT", "{variables}");
         assert_eq!(
             response["errors"][0]["extensions"]["field"], field,
@@ -265,6 +269,7 @@ async fn bad_input_gets_its_code_and_writes_nothing() {
         send,
         json!({"i": {"conversationId": id, "body": longest}}),
     )
-    .await;
+    .await?;
     assert_eq!(message_rows(&app).await, 1);
+    Ok(())
 }

@@ -10,9 +10,9 @@ use tokio_tungstenite::tungstenite::Message;
 const ME: &str = "{ me { username } }";
 
 #[tokio::test]
-async fn queries_and_pings_work_over_the_socket() {
-    let app = spawn_app().await;
-    let user = app.register("socket").await;
+async fn queries_and_pings_work_over_the_socket() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("socket").await?;
     let mut ws = app.ws(&user.token).await.unwrap();
     ws.send(json!({"type": "ping", "payload": {"t": 1}}))
         .await
@@ -39,12 +39,13 @@ async fn queries_and_pings_work_over_the_socket() {
         error["payload"][0]["extensions"]["code"],
         "GRAPHQL_VALIDATION_FAILED"
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn tokens_are_accepted_in_every_documented_shape() {
-    let app = spawn_app().await;
-    let user = app.register("shapes").await;
+async fn tokens_are_accepted_in_every_documented_shape() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("shapes").await?;
     for payload in [
         json!({"authorization": format!("Bearer {}", user.token)}),
         json!({"Authorization": format!("bearer {}", user.token)}),
@@ -62,6 +63,7 @@ async fn tokens_are_accepted_in_every_documented_shape() {
             "{payload}"
         );
     }
+    Ok(())
 }
 
 async fn close_code(
@@ -77,9 +79,9 @@ async fn close_code(
 }
 
 #[tokio::test]
-async fn protocol_violations_get_their_close_codes() {
-    let app = spawn_app().await;
-    let user = app.register("closer").await;
+async fn protocol_violations_get_their_close_codes() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("closer").await?;
     let init = json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", user.token)}});
     let subscribe = json!({"type": "subscribe", "id": "1", "payload": {"query": "subscription { messageAdded(conversationId: \"Q29udmVyc2F0aW9uOjE\") { seq } }"}});
 
@@ -118,8 +120,8 @@ async fn protocol_violations_get_their_close_codes() {
     assert_eq!(ws.closed().await.unwrap().0, 4429);
     // A second subscriber with a live id.
     let mut ws = app.ws(&user.token).await.unwrap();
-    let other = app.register("other").await;
-    let conversation = app.open_direct(&user, &other).await;
+    let other = app.register("other").await?;
+    let conversation = app.open_direct(&user, &other).await?;
     let follow = json!({"type": "subscribe", "id": "dup", "payload": {"query": "subscription($c: ID!) { messageAdded(conversationId: $c) { seq } }", "variables": {"c": conversation}}});
     ws.send(follow.clone()).await.unwrap();
     ws.send(follow).await.unwrap();
@@ -141,12 +143,13 @@ async fn protocol_violations_get_their_close_codes() {
     let mut ws = app.ws(&user.token).await.unwrap();
     ws.send_raw(Message::text("{not json")).await.unwrap();
     assert_eq!(ws.closed().await.unwrap().0, 4400);
+    Ok(())
 }
 
 #[tokio::test]
-async fn a_socket_stops_working_when_its_session_ends() {
-    let app = spawn_app().await;
-    let user = app.register("leaver").await;
+async fn a_socket_stops_working_when_its_session_ends() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let user = app.register("leaver").await?;
     let mut ws = app.ws(&user.token).await.unwrap();
     ws.subscribe("1", ME, json!({})).await.unwrap();
     assert_eq!(
@@ -154,14 +157,16 @@ async fn a_socket_stops_working_when_its_session_ends() {
         "leaver"
     );
     assert_eq!(ws.next().await.unwrap()["type"], "complete");
-    app.ok(&user.token, "mutation { logout }", json!({})).await;
+    app.ok(&user.token, "mutation { logout }", json!({}))
+        .await?;
     ws.subscribe("2", ME, json!({})).await.unwrap();
     assert_eq!(ws.closed().await.unwrap().0, 4403);
+    Ok(())
 }
 
 #[tokio::test]
-async fn a_silent_client_is_closed_after_the_init_timeout() {
-    let app = spawn_app_with(|c| c.ws_init_timeout = Duration::from_millis(300)).await;
+async fn a_silent_client_is_closed_after_the_init_timeout() -> anyhow::Result<()> {
+    let app = spawn_app_with(|c| c.ws_init_timeout = Duration::from_millis(300)).await?;
     let mut ws = WsClient::connect(&app.ws_url(), "graphql-transport-ws")
         .await
         .unwrap();
@@ -170,14 +175,15 @@ async fn a_silent_client_is_closed_after_the_init_timeout() {
         (code, reason.as_str()),
         (4408, "Connection initialisation timeout")
     );
+    Ok(())
 }
 
 #[tokio::test]
-async fn the_legacy_graphql_ws_protocol_works() {
-    let app = spawn_app().await;
-    let a = app.register("legacy").await;
-    let b = app.register("modern").await;
-    let id = app.open_direct(&a, &b).await;
+async fn the_legacy_graphql_ws_protocol_works() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let a = app.register("legacy").await?;
+    let b = app.register("modern").await?;
+    let id = app.open_direct(&a, &b).await?;
     let mut ws = WsClient::connect(&app.ws_url(), "graphql-ws")
         .await
         .unwrap();
@@ -190,7 +196,7 @@ async fn the_legacy_graphql_ws_protocol_works() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    app.send(&b, &id, "to the old client").await;
+    app.send(&b, &id, "to the old client").await?;
     let data = ws.next().await.unwrap();
     assert_eq!(data["type"], "data");
     assert_eq!(
@@ -212,12 +218,13 @@ async fn the_legacy_graphql_ws_protocol_works() {
         .unwrap();
     assert_eq!(ws.next().await.unwrap()["type"], "connection_error");
     assert_eq!(ws.closed().await.unwrap().0, 4403);
+    Ok(())
 }
 
 #[tokio::test]
-async fn shutdown_closes_sockets_with_going_away() {
-    let mut app = spawn_app().await;
-    let user = app.register("leaving").await;
+async fn shutdown_closes_sockets_with_going_away() -> anyhow::Result<()> {
+    let mut app = spawn_app().await?;
+    let user = app.register("leaving").await?;
     let mut ws = app.ws(&user.token).await.unwrap();
     let mut idle = WsClient::connect(&app.ws_url(), "graphql-transport-ws")
         .await
@@ -227,4 +234,5 @@ async fn shutdown_closes_sockets_with_going_away() {
     assert_eq!(idle.closed().await.unwrap().0, 1001);
     // The listener is gone.
     assert!(app.http.get(app.url("/health")).send().await.is_err());
+    Ok(())
 }

@@ -76,7 +76,7 @@ async fn setting(
     // Let every subscription reach the bus before the first send.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let latency = shared();
+    let latency = shared()?;
     let (stop, stopped) = watch::channel(false);
     let readers: Vec<_> = sockets
         .into_iter()

@@ -33,7 +33,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
         let middle =
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("seq:{}", length / 2));
         for (page, before) in [("newest page", None), ("middle page", Some(middle))] {
-            let mut h = histogram();
+            let mut h = histogram()?;
             let watch = CpuWatch::start();
             let started = Instant::now();
             for _ in 0..requests {

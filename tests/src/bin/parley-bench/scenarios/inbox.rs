@@ -35,7 +35,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     let mut statements = Vec::new();
     for first in [10, 50, 100] {
-        let mut h = histogram();
+        let mut h = histogram()?;
         let watch = CpuWatch::start();
         let before = ctx.target.statements().await?;
         let started = Instant::now();

@@ -1,19 +1,13 @@
 //! `reconnect`: subscribers drop, messages arrive meanwhile, everyone
 //! reconnects at once with `afterSeq` and must get exactly what it missed.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use futures_util::{StreamExt, future::try_join_all, stream};
+use futures_util::{FutureExt, StreamExt, stream};
 use service::entity::conversation::Kind;
 
-use super::fanout::connect_all;
+use super::{drive, fanout::connect_all};
 use crate::{
     Ctx,
     client::{conversation_gid, next_json, parse_event, send_timed, subscribe},
@@ -42,23 +36,11 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
 
     // Meanwhile, 20 messages into each conversation, 32 at a time.
     let url = ctx.target.graphql_url();
-    let next = Arc::new(AtomicUsize::new(0));
-    let sending = Instant::now();
-    try_join_all((0..32).map(|_| {
-        let (next, url, gids, http, token) =
-            (next.clone(), url.clone(), &gids, &ctx.http, &sender.token);
-        async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= gids.len() * MISSED {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                send_timed(http, &url, token, &gids[i % gids.len()]).await?;
-            }
-        }
-    }))
+    let (_, sending) = drive(32, gids.len() * MISSED, |_, i| {
+        send_timed(&ctx.http, &url, &sender.token, &gids[i % gids.len()]).map(|sent| sent.map(drop))
+    })
     .await?;
-    eprintln!("sent {} messages in {:.1?}", n * MISSED, sending.elapsed());
+    eprintln!("sent {} messages in {:.1?}", n * MISSED, sending);
 
     // All reconnect at once with the last seq they saw (0).
     let ws_url = ctx.target.ws_url();
@@ -98,7 +80,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
         .collect()
         .await;
     let (mut lost, mut duplicated) = (0u64, 0u64);
-    let mut h = histogram();
+    let mut h = histogram()?;
     let mut slowest = Duration::ZERO;
     for (done, seqs) in &results {
         record(&mut h, *done);

@@ -2,17 +2,9 @@
 //! conversations, against the same rows written straight into the
 //! database by as many writers.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Instant,
-};
-
 use anyhow::{Context, Result};
 use chrono::Utc;
-use futures_util::future::try_join_all;
+use futures_util::FutureExt;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
@@ -22,10 +14,11 @@ use service::{
     entity::{conversation, conversation::Kind, conversation_member, message},
 };
 
+use super::drive;
 use crate::{
     Ctx,
     client::{conversation_gid, send_timed},
-    report::{CpuWatch, Row, histogram, record},
+    report::{CpuWatch, Row},
 };
 
 pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
@@ -41,32 +34,14 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let gids: Vec<String> = ids.iter().map(|id| conversation_gid(*id)).collect();
 
     // Through Parley.
-    let next = Arc::new(AtomicUsize::new(0));
     let url = ctx.target.graphql_url();
     let watch = CpuWatch::start();
-    let started = Instant::now();
-    let histograms = try_join_all(users.iter().map(|user| {
-        let (next, url, gids, http) = (next.clone(), url.clone(), &gids, &ctx.http);
-        async move {
-            let mut h = histogram();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    return Ok::<_, anyhow::Error>(h);
-                }
-                let sent = Instant::now();
-                send_timed(http, &url, &user.token, &gids[i % gids.len()]).await?;
-                record(&mut h, sent.elapsed());
-            }
-        }
-    }))
+    let (h, parley_elapsed) = drive(clients, total, |worker, i| {
+        send_timed(&ctx.http, &url, &users[worker].token, &gids[i % gids.len()])
+            .map(|sent| sent.map(drop))
+    })
     .await?;
-    let parley_elapsed = started.elapsed();
     watch.check("send");
-    let mut h = histogram();
-    for part in &histograms {
-        h.add(part).context("merge histograms")?;
-    }
 
     // The limit: the same rows, straight into the database.
     let pool = db::connect(
@@ -78,29 +53,10 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     .await?;
     // SQLite writers queue in process, as Parley's do.
     let lock = db::WriteLock::for_connection(&pool);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let limit_histograms = try_join_all(users.iter().map(|user| {
-        let (next, pool, ids, lock) = (next.clone(), &pool, &ids, &lock);
-        async move {
-            let mut h = histogram();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    return Ok::<_, anyhow::Error>(h);
-                }
-                let sent = Instant::now();
-                insert_directly(pool, lock, ids[i % ids.len()], user.id).await?;
-                record(&mut h, sent.elapsed());
-            }
-        }
-    }))
+    let (limit_h, limit_elapsed) = drive(clients, total, |worker, i| {
+        insert_directly(&pool, &lock, ids[i % ids.len()], users[worker].id)
+    })
     .await?;
-    let limit_elapsed = started.elapsed();
-    let mut limit_h = histogram();
-    for part in &limit_histograms {
-        limit_h.add(part).context("merge histograms")?;
-    }
 
     let setting = format!("{clients} clients, {conversations} conversations");
     let limit = Row::new("send", format!("{setting} (limit: direct DB)"))
