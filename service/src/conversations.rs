@@ -327,19 +327,6 @@ impl Service {
         txn.commit().await?;
         Ok(conversation)
     }
-
-    /// The viewer's membership row, if any.
-    pub async fn membership(
-        &self,
-        viewer: &Viewer,
-        conversation_id: i64,
-    ) -> Result<Option<conversation_member::Model>> {
-        Ok(
-            conversation_member::Entity::find_by_id((conversation_id, viewer.user_id))
-                .one(self.db())
-                .await?,
-        )
-    }
 }
 
 /// `SELECT COUNT(*) FROM messages JOIN conversation_members ...` for the

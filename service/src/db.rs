@@ -67,7 +67,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// deferred transaction that reads first and writes later can fail with
 /// `SQLITE_BUSY` when another writer got in between, and the busy timeout
 /// cannot help it. PostgreSQL ignores the option.
-pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()

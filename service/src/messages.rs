@@ -60,7 +60,8 @@ impl Service {
                 ));
             }
         }
-        self.conversation(viewer, input.conversation_id).await?;
+        // Membership is checked once, inside the write transaction below; a
+        // retry can only find a message the viewer sent there themselves.
         if let Some(existing) = self.by_client_id(viewer, &input).await? {
             return Ok(existing);
         }
@@ -90,8 +91,8 @@ impl Service {
             .first()
             .map(|c| c.last_seq)
             .ok_or(Error::NotFound("conversation"))?;
-        // Membership again, now under the lock: a member removed since the
-        // first check must not get a message in.
+        // Membership, under the lock: a member removed a moment ago must
+        // not get a message in. An error rolls the seq bump back.
         self.member_conversation(&*txn, viewer, input.conversation_id)
             .await?;
         // Taken under the lock, so creation times follow seq order.

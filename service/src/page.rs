@@ -100,14 +100,6 @@ impl<T> Page<T> {
             has_next_page,
         }
     }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_previous_page: self.has_previous_page,
-            has_next_page: self.has_next_page,
-        }
-    }
 }
 
 #[cfg(test)]

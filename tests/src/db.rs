@@ -58,10 +58,6 @@ impl TestDb {
             TestDb::Postgres { url, .. } => url.clone(),
         }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, TestDb::Postgres { .. })
-    }
 }
 
 impl Drop for TestDb {
