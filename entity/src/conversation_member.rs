@@ -22,6 +22,12 @@ pub struct Model {
     /// Every message with a seq at or below this one counts as read.
     pub last_read_seq: i64,
     pub joined_at: DateTimeUtc,
+    /// The conversation's `last_activity_at`, copied by every send so that
+    /// a user's inbox is one index range.
+    pub last_activity_at: DateTimeUtc,
+    /// Other people's messages after `last_read_seq`, kept by every send
+    /// and every read.
+    pub unread_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -213,23 +213,28 @@ impl Service {
                 "conversations are paged forward only",
             ));
         };
+        // Served by the index on memberships (user, activity, conversation):
+        // a page reads its own rows and no others.
         let mut query = conversation::Entity::find()
             .join(
                 JoinType::InnerJoin,
                 conversation::Relation::ConversationMember.def(),
             )
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
-            .order_by_desc(conversation::Column::LastActivityAt)
-            .order_by_desc(conversation::Column::Id)
+            .order_by_desc(conversation_member::Column::LastActivityAt)
+            .order_by_desc(conversation_member::Column::ConversationId)
             .limit(limit + 1);
         if let Some(cursor) = &after {
             query = query.filter(
                 Condition::any()
-                    .add(conversation::Column::LastActivityAt.lt(cursor.last_activity_at))
+                    .add(conversation_member::Column::LastActivityAt.lt(cursor.last_activity_at))
                     .add(
                         Condition::all()
-                            .add(conversation::Column::LastActivityAt.eq(cursor.last_activity_at))
-                            .add(conversation::Column::Id.lt(cursor.id)),
+                            .add(
+                                conversation_member::Column::LastActivityAt
+                                    .eq(cursor.last_activity_at),
+                            )
+                            .add(conversation_member::Column::ConversationId.lt(cursor.id)),
                     ),
             );
         }
@@ -268,33 +273,40 @@ impl Service {
 
     /// A user's unread count in each of `conversation_ids`: other people's
     /// messages after the user's read pointer. Conversations the user is not
-    /// in count nothing.
+    /// in are missing.
     pub async fn unread_counts(
         &self,
         user_id: i64,
         conversation_ids: &[i64],
     ) -> Result<HashMap<i64, i64>> {
-        let mut query = unread_query(user_id);
-        query
-            .column((message::Entity, message::Column::ConversationId))
-            .and_where(
-                Expr::col((message::Entity, message::Column::ConversationId))
-                    .is_in(conversation_ids.iter().copied()),
+        let rows: Vec<(i64, i64)> = conversation_member::Entity::find()
+            .select_only()
+            .column(conversation_member::Column::ConversationId)
+            .column(conversation_member::Column::UnreadCount)
+            .filter(conversation_member::Column::UserId.eq(user_id))
+            .filter(
+                conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
             )
-            .group_by_col((message::Entity, message::Column::ConversationId));
-        let rows = self.db().query_all(&query).await?;
-        rows.into_iter()
-            .map(|row| Ok((row.try_get_by_index(1)?, row.try_get_by_index(0)?)))
-            .collect()
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The viewer's unread count across all their conversations.
     pub async fn total_unread(&self, viewer: &Viewer) -> Result<i64> {
-        let row = self.db().query_one(&unread_query(viewer.user_id)).await?;
-        Ok(match row {
-            Some(row) => row.try_get_by_index(0)?,
-            None => 0,
-        })
+        // PostgreSQL sums BIGINTs into NUMERIC; the cast brings it back.
+        let sum = Expr::col(conversation_member::Column::UnreadCount)
+            .sum()
+            .cast_as("BIGINT");
+        let total: Option<Option<i64>> = conversation_member::Entity::find()
+            .select_only()
+            .column_as(sum, "total")
+            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(total.flatten().unwrap_or(0))
     }
 
     /// Moves the viewer's read pointer forward to `up_to_seq` (the newest
@@ -309,56 +321,62 @@ impl Service {
         if up_to_seq.is_some_and(|seq| seq < 0) {
             return Err(Error::invalid("upToSeq", "must not be negative"));
         }
-        let conversation = self.conversation(viewer, conversation_id).await?;
+        let txn = self.write().await?;
+        // Locks the conversation's row on PostgreSQL (SQLite's write lock
+        // is already held), so no send slips in between the count below and
+        // the update: the unread count stays exact.
+        let conversation = conversation::Entity::find_by_id(conversation_id)
+            .lock_exclusive()
+            .one(&*txn)
+            .await?
+            .ok_or(Error::NotFound("conversation"))?;
         let target = up_to_seq.map_or(conversation.last_seq, |seq| {
             Ord::min(seq, conversation.last_seq)
         });
-        let txn = self.write().await?;
-        conversation_member::Entity::update_many()
+        let unread = unread_after(viewer.user_id, conversation_id, target);
+        let remaining: i64 = match txn.query_one(&unread).await? {
+            Some(row) => row.try_get_by_index(0)?,
+            None => 0,
+        };
+        let updated = conversation_member::Entity::update_many()
             .col_expr(
                 conversation_member::Column::LastReadSeq,
                 Expr::value(target),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::value(remaining),
             )
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .filter(conversation_member::Column::LastReadSeq.lt(target))
             .exec(&*txn)
             .await?;
+        if updated.rows_affected == 0 {
+            // Either already read that far, or not a member at all.
+            drop(txn);
+            return self.conversation(viewer, conversation_id).await;
+        }
         txn.commit().await?;
         Ok(conversation)
     }
 }
 
-/// `SELECT COUNT(*) FROM messages JOIN conversation_members ...` for the
-/// user's unread messages; callers narrow and group it.
-fn unread_query(user_id: i64) -> sea_orm::sea_query::SelectStatement {
+/// `SELECT COUNT(*)` of other people's messages in a conversation after
+/// `seq`: what a member whose read pointer is at `seq` has not read.
+fn unread_after(
+    user_id: i64,
+    conversation_id: i64,
+    seq: i64,
+) -> sea_orm::sea_query::SelectStatement {
     Query::select()
-        .expr(Expr::col((message::Entity, message::Column::Id)).count())
+        .expr(Expr::col(message::Column::Id).count())
         .from(message::Entity)
-        .inner_join(
-            conversation_member::Entity,
-            Expr::col((
-                conversation_member::Entity,
-                conversation_member::Column::ConversationId,
-            ))
-            .equals((message::Entity, message::Column::ConversationId))
-            .and(
-                Expr::col((
-                    conversation_member::Entity,
-                    conversation_member::Column::UserId,
-                ))
-                .eq(user_id),
-            ),
-        )
-        .and_where(
-            Expr::col((message::Entity, message::Column::Seq)).gt(Expr::col((
-                conversation_member::Entity,
-                conversation_member::Column::LastReadSeq,
-            ))),
-        )
+        .and_where(Expr::col(message::Column::ConversationId).eq(conversation_id))
+        .and_where(Expr::col(message::Column::Seq).gt(seq))
         // `<>` is never true for NULL: messages without a sender (system
         // notices) never count as unread.
-        .and_where(Expr::col((message::Entity, message::Column::SenderId)).ne(user_id))
+        .and_where(Expr::col(message::Column::SenderId).ne(user_id))
         .to_owned()
 }
 
@@ -376,6 +394,8 @@ async fn insert_members(
             role: Set(role),
             last_read_seq: Set(0),
             joined_at: Set(at),
+            last_activity_at: Set(at),
+            unread_count: Set(0),
         })
         .collect();
     // Stay under SQLite's limit on bound parameters per statement.

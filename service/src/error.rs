@@ -38,6 +38,10 @@ pub enum Internal {
     Crypto(String),
     #[error("task: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("the send lane stopped")]
+    Stopped,
+    #[error("a batch of sends failed (logged where it happened)")]
+    BatchFailed,
 }
 
 impl Error {

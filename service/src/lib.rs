@@ -15,6 +15,7 @@ pub mod error;
 pub mod messages;
 pub mod page;
 mod password;
+mod sending;
 mod time;
 pub mod users;
 
@@ -31,6 +32,10 @@ use sea_orm::DatabaseConnection;
 pub use bus::{Event, EventBus};
 pub use entity;
 pub use error::{Error, Result};
+
+/// Send lanes on PostgreSQL (see [`sending`]): enough to keep a few
+/// commits in flight, far fewer than the pool's connections.
+const POSTGRES_SEND_LANES: usize = 4;
 
 /// Knobs the operator sets; everything else is fixed by the service.
 #[derive(Clone, Debug)]
@@ -66,17 +71,26 @@ pub struct Service {
     passwords: password::Hasher,
     statements: Arc<AtomicU64>,
     write_lock: db::WriteLock,
+    lanes: sending::Lanes,
 }
 
 impl Service {
+    /// Must be called inside a Tokio runtime: it starts the send lanes.
     pub fn new(mut db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
+        let write_lock = db::WriteLock::for_connection(&db);
+        // SQLite has one writer; PostgreSQL commits lanes in parallel.
+        let lane_count = match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => 1,
+            _ => POSTGRES_SEND_LANES,
+        };
         Self {
-            write_lock: db::WriteLock::for_connection(&db),
+            lanes: sending::Lanes::start(lane_count, &db, &bus, &write_lock),
+            write_lock,
             db,
             bus,
             settings: Arc::new(settings),

@@ -2,20 +2,19 @@
 
 use std::collections::HashMap;
 
-use entity::{conversation, conversation_member, message, user};
+use entity::{conversation, message, user};
 use futures_util::Stream;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, Set,
+    ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
     sea_query::{Expr, ExprTrait},
 };
 
 use crate::{
     Service, Viewer,
     bus::{Event, Received, Topic},
-    error::{Error, Result, is_unique_violation},
+    error::{Error, Result},
     page::{Page, PageArgs, Window},
-    time::now,
+    sending::{Draft, Stored},
 };
 
 /// Longest message body, in characters, after trimming.
@@ -60,76 +59,25 @@ impl Service {
                 ));
             }
         }
-        // Membership is checked once, inside the write transaction below; a
-        // retry can only find a message the viewer sent there themselves.
+        // Membership is checked once, in the send's transaction; a retry
+        // can only find a message the viewer sent there themselves.
         if let Some(existing) = self.by_client_id(viewer, &input).await? {
             return Ok(existing);
         }
-
-        // The UPDATE comes first: it takes the conversation's row lock on
-        // PostgreSQL (the write lock on SQLite), so concurrent senders get
-        // consecutive seqs, and a message with seq n commits only after n-1.
-        let txn = self.write().await?;
-        let at = now();
-        // Never move the inbox's sort key back: a sender that waited for the
-        // lock may carry an earlier timestamp than the one before it.
-        let activity = Expr::case(
-            Expr::col(conversation::Column::LastActivityAt).lt(at),
-            Expr::value(at),
-        )
-        .finally(Expr::col(conversation::Column::LastActivityAt));
-        let bumped = conversation::Entity::update_many()
-            .col_expr(
-                conversation::Column::LastSeq,
-                Expr::col(conversation::Column::LastSeq).add(1),
-            )
-            .col_expr(conversation::Column::LastActivityAt, activity.into())
-            .filter(conversation::Column::Id.eq(input.conversation_id))
-            .exec_with_returning(&*txn)
-            .await?;
-        let seq = bumped
-            .first()
-            .map(|c| c.last_seq)
-            .ok_or(Error::NotFound("conversation"))?;
-        // Membership, under the lock: a member removed a moment ago must
-        // not get a message in. An error rolls the seq bump back.
-        self.member_conversation(&*txn, viewer, input.conversation_id)
-            .await?;
-        // Taken under the lock, so creation times follow seq order.
-        let created_at = Ord::max(now(), at);
-        let inserted = message::ActiveModel {
-            conversation_id: Set(input.conversation_id),
-            seq: Set(seq),
-            sender_id: Set(Some(viewer.user_id)),
-            body: Set(body.to_owned()),
-            client_message_id: Set(input.client_message_id.clone()),
-            created_at: Set(created_at),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await;
-        let message = match inserted {
-            Ok(message) => message,
-            Err(err) if input.client_message_id.is_some() && is_unique_violation(&err) => {
-                // The same client id raced in from another request.
-                txn.rollback().await?;
-                return self
-                    .by_client_id(viewer, &input)
-                    .await?
-                    .ok_or(Error::NotFound("message"));
-            }
-            Err(err) => return Err(err.into()),
+        let draft = Draft {
+            viewer: *viewer,
+            conversation_id: input.conversation_id,
+            body: body.to_owned(),
+            client_message_id: input.client_message_id.clone(),
         };
-        conversation_member::Entity::update_many()
-            .col_expr(conversation_member::Column::LastReadSeq, Expr::value(seq))
-            .filter(conversation_member::Column::ConversationId.eq(input.conversation_id))
-            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
-            .filter(conversation_member::Column::LastReadSeq.lt(seq))
-            .exec(&*txn)
-            .await?;
-        txn.commit().await?;
-        self.bus().publish(Event::MessageAdded(message.clone()));
-        Ok(message)
+        match self.lanes.store(draft).await? {
+            Stored::Message(message) => Ok(message),
+            // The same client id raced in from another request.
+            Stored::DuplicateClientId => self
+                .by_client_id(viewer, &input)
+                .await?
+                .ok_or(Error::NotFound("message")),
+        }
     }
 
     async fn by_client_id(

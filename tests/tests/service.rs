@@ -133,3 +133,114 @@ async fn unread_counts_ignore_own_messages() {
         .unwrap();
     assert_eq!(counts.get(&conversation.id), Some(&1));
 }
+
+/// Sends from many tasks at once share commits (group commit); a send that
+/// must fail, and retries of one client id, do not disturb the rest.
+#[tokio::test]
+async fn concurrent_sends_share_commits_without_mixing_their_fates() {
+    let (service, _db) = service().await;
+    let a = user(&service, "anna").await;
+    let b = user(&service, "bert").await;
+    let outsider = user(&service, "olga").await;
+    let conversation = service.open_direct(&a, b.user_id).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let service = service.clone();
+        let (viewer, client_id) = match i % 4 {
+            0 => (outsider, None),
+            1 => (a, Some("retry-me".to_owned())),
+            2 => (a, None),
+            _ => (b, None),
+        };
+        tasks.spawn(async move {
+            let sent = service
+                .send_message(
+                    &viewer,
+                    SendMessage {
+                        conversation_id: conversation.id,
+                        body: format!("m{i}"),
+                        client_message_id: client_id.clone(),
+                    },
+                )
+                .await;
+            (viewer.user_id, client_id, sent)
+        });
+    }
+    let mut refused = 0;
+    let mut retried_ids = std::collections::HashSet::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (user_id, client_id, sent) = joined.unwrap();
+        match sent {
+            Err(service::Error::NotFound("conversation")) => {
+                assert_eq!(user_id, outsider.user_id);
+                refused += 1;
+            }
+            Ok(message) if client_id.is_some() => {
+                retried_ids.insert(message.id);
+            }
+            Ok(message) => assert_eq!(message.sender_id, Some(user_id)),
+            Err(err) => panic!("unexpected error: {err}"),
+        }
+    }
+    assert_eq!(refused, 10);
+    assert_eq!(retried_ids.len(), 1, "ten retries store one message");
+    // 10 from a, 10 from b, 1 retried: dense seqs, nothing from the outsider.
+    let page = service
+        .messages(
+            &a,
+            &conversation,
+            service::page::PageArgs::forward(Some(100), None),
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = page.items.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
+    assert!(
+        page.items
+            .iter()
+            .all(|m| m.sender_id != Some(outsider.user_id))
+    );
+}
+
+/// The second migration fills the inbox columns of memberships that
+/// existed before it: activity time and unread counts.
+#[tokio::test]
+async fn the_inbox_migration_fills_existing_memberships() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+
+    let test_db = TestDb::new().await.unwrap();
+    let conn = db::connect(&test_db.url(), &db::DbOptions::default())
+        .await
+        .unwrap();
+    Migrator::up(&conn, Some(1)).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, username, username_key, display_name, created_at, updated_at) \
+         VALUES (1, 'a', 'a', 'A', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'), \
+                (2, 'b', 'b', 'B', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        "INSERT INTO conversations (id, kind, direct_key, last_seq, last_activity_at, created_at, updated_at) \
+         VALUES (1, 'direct', '1:2', 3, '2026-02-02T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, joined_at) \
+         VALUES (1, 1, 'member', 3, '2026-01-01T00:00:00Z'), (1, 2, 'member', 1, '2026-01-01T00:00:00Z')",
+        "INSERT INTO messages (conversation_id, seq, sender_id, body, created_at) \
+         VALUES (1, 1, 1, 'x', '2026-01-01T00:00:00Z'), (1, 2, 1, 'y', '2026-01-01T00:00:00Z'), \
+                (1, 3, 1, 'z', '2026-01-01T00:00:00Z')",
+    ] {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    Migrator::up(&conn, None).await.unwrap();
+    let service = Service::new(conn, EventBus::new(), Settings::default());
+    let counts = service.unread_counts(2, &[1]).await.unwrap();
+    assert_eq!(counts.get(&1), Some(&2), "b has read 1 of a's 3");
+    let counts = service.unread_counts(1, &[1]).await.unwrap();
+    assert_eq!(counts.get(&1), Some(&0));
+    let b = Viewer {
+        user_id: 2,
+        session_id: 0,
+    };
+    let inbox = service
+        .conversations(&b, service::page::PageArgs::forward(Some(10), None))
+        .await
+        .unwrap();
+    assert_eq!(inbox.items.len(), 1);
+}

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
-    sea_query::Expr,
+    sea_query::{Expr, ExprTrait},
 };
 use service::{
     auth, db,
@@ -102,7 +102,10 @@ impl Seeder {
             conversation::Entity::insert_many(chunk.iter().enumerate().map(|(i, members)| {
                 let index = chunk_index * CHUNK + i;
                 let direct_key = (kind == Kind::Direct).then(|| {
-                    let (a, b) = (members[0].min(members[1]), members[0].max(members[1]));
+                    let (a, b) = (
+                        Ord::min(members[0], members[1]),
+                        Ord::max(members[0], members[1]),
+                    );
                     format!("{a}:{b}")
                 });
                 conversation::ActiveModel {
@@ -160,6 +163,8 @@ impl Seeder {
                         }),
                         last_read_seq: Set(0),
                         joined_at: Set(now),
+                        last_activity_at: Set(now),
+                        unread_count: Set(0),
                     })
             })
             .collect();
@@ -210,6 +215,21 @@ impl Seeder {
             .filter(conversation::Column::Id.eq(conversation_id))
             .exec(&txn)
             .await?;
+        // What a send keeps on each membership: the inbox key and unread
+        // counts.
+        conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::LastActivityAt,
+                Expr::value(now),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::col(conversation_member::Column::UnreadCount).add(count as i64),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .filter(conversation_member::Column::UserId.ne(sender))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -239,6 +259,14 @@ impl Seeder {
                 .filter(conversation::Column::Id.is_in(chunk.iter().map(|(c, _)| *c)))
                 .exec(&txn)
                 .await?;
+            for (conversation_id, sender) in chunk {
+                conversation_member::Entity::update_many()
+                    .col_expr(conversation_member::Column::UnreadCount, Expr::value(1))
+                    .filter(conversation_member::Column::ConversationId.eq(*conversation_id))
+                    .filter(conversation_member::Column::UserId.ne(*sender))
+                    .exec(&txn)
+                    .await?;
+            }
         }
         txn.commit().await?;
         Ok(())

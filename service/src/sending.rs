@@ -1,0 +1,268 @@
+//! Group commit for sends.
+//!
+//! A send is a few small statements and one durable commit, and the commit
+//! (an fsync) costs more than everything else together. So sends are not
+//! committed one by one: each goes to a lane, a task that takes every send
+//! queued since its last commit and stores them in one transaction. Under
+//! load a commit carries dozens of messages; alone, a send waits for no one.
+//!
+//! A conversation always maps to the same lane, so its messages keep their
+//! order. SQLite takes one writer at a time and gets one lane; PostgreSQL
+//! gets several, which commit in parallel. A batch locks its conversations
+//! in id order, so batches of different instances sharing a PostgreSQL
+//! database cannot deadlock.
+//!
+//! A send that fails (its sender is not a member, its client id is taken)
+//! rolls the batch back; it gets its error and the rest are stored again
+//! without it. Events are published once the batch has committed.
+
+use std::collections::HashMap;
+
+use entity::{conversation, conversation_member, message};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait},
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    Viewer,
+    bus::{Event, EventBus},
+    db::WriteLock,
+    error::{Error, Internal, Result, is_unique_violation},
+    time::now,
+};
+
+/// Most sends one commit carries: enough to amortize the fsync, few enough
+/// that the first of them does not wait long for the last.
+const MAX_BATCH: usize = 64;
+/// Sends a lane holds before new ones wait to be queued.
+const QUEUE: usize = 1024;
+
+/// A validated send, ready to be stored.
+pub(crate) struct Draft {
+    pub viewer: Viewer,
+    pub conversation_id: i64,
+    pub body: String,
+    pub client_message_id: Option<String>,
+}
+
+/// What became of a send.
+#[derive(Clone)]
+pub(crate) enum Stored {
+    Message(message::Model),
+    /// Another send with the same client id was stored first (and has
+    /// committed): the caller reads that one.
+    DuplicateClientId,
+}
+
+struct Job {
+    draft: Draft,
+    reply: oneshot::Sender<Result<Stored>>,
+}
+
+/// The lanes, shared by clones of the service.
+#[derive(Clone)]
+pub(crate) struct Lanes {
+    lanes: Vec<mpsc::Sender<Job>>,
+}
+
+impl Lanes {
+    /// Starts `count` lane tasks; they end when the last clone of this is
+    /// dropped. Must be called inside a Tokio runtime.
+    pub fn start(count: usize, db: &DatabaseConnection, bus: &EventBus, lock: &WriteLock) -> Self {
+        let lanes = (0..count.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                let lane = Lane {
+                    db: db.clone(),
+                    bus: bus.clone(),
+                    lock: lock.clone(),
+                };
+                tokio::spawn(lane.run(rx));
+                tx
+            })
+            .collect();
+        Self { lanes }
+    }
+
+    /// Queues `draft` and waits until it is stored (or refused). A caller
+    /// that goes away does not cancel it: the client may retry with its
+    /// client id and find it.
+    pub async fn store(&self, draft: Draft) -> Result<Stored> {
+        let index = draft.conversation_id.unsigned_abs() as usize % self.lanes.len();
+        let (reply, answer) = oneshot::channel();
+        self.lanes[index]
+            .send(Job { draft, reply })
+            .await
+            .map_err(|_| Internal::Stopped)?;
+        answer.await.map_err(|_| Internal::Stopped)?
+    }
+}
+
+struct Lane {
+    db: DatabaseConnection,
+    bus: EventBus,
+    lock: WriteLock,
+}
+
+impl Lane {
+    async fn run(self, mut queue: mpsc::Receiver<Job>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            // Stable: a conversation's sends keep their order.
+            batch.sort_by_key(|job: &Job| job.draft.conversation_id);
+            self.commit(std::mem::take(&mut batch)).await;
+        }
+    }
+
+    /// Stores `jobs` in one transaction, dropping those that fail until the
+    /// rest commit, then answers every job.
+    async fn commit(&self, mut jobs: Vec<Job>) {
+        let mut refused: Vec<(Job, Result<Stored>)> = Vec::new();
+        let stored = loop {
+            if jobs.is_empty() {
+                break Vec::new();
+            }
+            match self.try_commit(&jobs).await {
+                Ok(stored) => break stored,
+                Err(Failure::Job(index, err)) => {
+                    let job = jobs.remove(index);
+                    refused.push((job, err));
+                }
+                Err(Failure::Batch(err)) => {
+                    tracing::error!(error = %err, sends = jobs.len(), "a batch of sends failed");
+                    for job in jobs.drain(..) {
+                        refused.push((job, Err(Internal::BatchFailed.into())));
+                    }
+                    break Vec::new();
+                }
+            }
+        };
+        // Answers go out only now: a duplicate's first copy has committed.
+        for (job, message) in jobs.into_iter().zip(stored) {
+            if let Stored::Message(m) = &message {
+                self.bus.publish(Event::MessageAdded(m.clone()));
+            }
+            let _ = job.reply.send(Ok(message));
+        }
+        for (job, answer) in refused {
+            let _ = job.reply.send(answer);
+        }
+    }
+
+    async fn try_commit(&self, jobs: &[Job]) -> Result<Vec<Stored>, Failure> {
+        let txn = self.lock.begin(&self.db).await.map_err(Failure::batch)?;
+        let mut stored: Vec<Stored> = Vec::with_capacity(jobs.len());
+        // Retries of one client id inside the batch store one message.
+        let mut by_client_id: HashMap<(i64, i64, &str), usize> = HashMap::new();
+        for (index, job) in jobs.iter().enumerate() {
+            let d = &job.draft;
+            if let Some(key) = d.client_message_id.as_deref() {
+                let key = (d.conversation_id, d.viewer.user_id, key);
+                if let Some(first) = by_client_id.get(&key) {
+                    let same = stored[*first].clone();
+                    stored.push(same);
+                    continue;
+                }
+                by_client_id.insert(key, index);
+            }
+            match store_one(&txn, d).await {
+                Ok(message) => stored.push(Stored::Message(message)),
+                Err(err) => {
+                    let answer = match err {
+                        Error::Internal(Internal::Db(db))
+                            if d.client_message_id.is_some() && is_unique_violation(&db) =>
+                        {
+                            Ok(Stored::DuplicateClientId)
+                        }
+                        err => Err(err),
+                    };
+                    // On PostgreSQL a failed statement spoils the whole
+                    // transaction, so the batch starts over without it.
+                    txn.rollback().await.map_err(Failure::batch)?;
+                    return Err(Failure::Job(index, answer));
+                }
+            }
+        }
+        txn.commit().await.map_err(Failure::batch)?;
+        Ok(stored)
+    }
+}
+
+enum Failure {
+    /// One send cannot be stored; the others may be.
+    Job(usize, Result<Stored>),
+    /// Nothing can be stored now (the database is gone, a commit failed).
+    Batch(sea_orm::DbErr),
+}
+
+impl Failure {
+    fn batch(err: sea_orm::DbErr) -> Self {
+        Self::Batch(err)
+    }
+}
+
+/// The statements of one send, inside the batch's transaction.
+async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model> {
+    let at = now();
+    // The UPDATE comes first: it takes the conversation's row lock on
+    // PostgreSQL, so concurrent senders get consecutive seqs, and a
+    // message with seq n commits only after n-1. It never moves the inbox's
+    // sort key back: a send that waited may carry an earlier time.
+    let activity = Expr::case(
+        Expr::col(conversation::Column::LastActivityAt).lt(at),
+        Expr::value(at),
+    )
+    .finally(Expr::col(conversation::Column::LastActivityAt));
+    let bumped = conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::LastSeq,
+            Expr::col(conversation::Column::LastSeq).add(1),
+        )
+        .col_expr(conversation::Column::LastActivityAt, activity.into())
+        .filter(conversation::Column::Id.eq(d.conversation_id))
+        .exec_with_returning(&**txn)
+        .await?;
+    let Some(conversation) = bumped.first() else {
+        return Err(Error::NotFound("conversation"));
+    };
+    let seq = conversation.last_seq;
+    let at = conversation.last_activity_at;
+    // The sender has read everything up to their own message. The update
+    // is also the membership check, made under the conversation's lock: a
+    // member removed a moment ago finds no row.
+    let own = conversation_member::Entity::update_many()
+        .col_expr(conversation_member::Column::LastReadSeq, Expr::value(seq))
+        .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
+        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
+        .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))
+        .filter(conversation_member::Column::UserId.eq(d.viewer.user_id))
+        .exec(&**txn)
+        .await?;
+    if own.rows_affected == 0 {
+        return Err(Error::NotFound("conversation"));
+    }
+    conversation_member::Entity::update_many()
+        .col_expr(
+            conversation_member::Column::UnreadCount,
+            Expr::col(conversation_member::Column::UnreadCount).add(1),
+        )
+        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
+        .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))
+        .filter(conversation_member::Column::UserId.ne(d.viewer.user_id))
+        .exec(&**txn)
+        .await?;
+    Ok(message::ActiveModel {
+        conversation_id: Set(d.conversation_id),
+        seq: Set(seq),
+        sender_id: Set(Some(d.viewer.user_id)),
+        body: Set(d.body.clone()),
+        client_message_id: Set(d.client_message_id.clone()),
+        // Taken under the lock, so creation times follow seq order.
+        created_at: Set(Ord::max(now(), at)),
+        ..Default::default()
+    }
+    .insert(&**txn)
+    .await?)
+}
