@@ -17,7 +17,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub kind: Kind,
-    /// A group's title; `None` for direct conversations.
+    /// A group's title (taken from its first message when created without
+    /// one); usually `None` for direct conversations.
     pub title: Option<String>,
     /// For direct conversations, `"<lower user id>:<higher user id>"`. The
     /// unique index on it makes get-or-create race-free.
@@ -32,6 +33,17 @@ pub struct Model {
     pub last_activity_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// What the host app says the conversation is about
+    /// (`listing:8841`); part of a direct conversation's key.
+    pub context: Option<String>,
+    pub description: Option<String>,
+    pub avatar_url: Option<String>,
+    /// A JSON object the host app owns, as text.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub metadata: Option<String>,
+    /// Set when the owner deletes it: hidden from everyone, restorable
+    /// until the retention period ends.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

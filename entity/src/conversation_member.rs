@@ -7,6 +7,8 @@ use sea_orm::entity::prelude::*;
 pub enum Role {
     #[sea_orm(string_value = "owner")]
     Owner,
+    #[sea_orm(string_value = "admin")]
+    Admin,
     #[sea_orm(string_value = "member")]
     Member,
 }
@@ -28,6 +30,12 @@ pub struct Model {
     /// Other people's messages after `last_read_seq`, kept by every send
     /// and every read.
     pub unread_count: i64,
+    /// Hidden from this member's inbox until the next message.
+    pub archived: bool,
+    /// Left out of this member's total unread count, until `muted_until`
+    /// when that is set.
+    pub muted: bool,
+    pub muted_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,21 @@ pub struct Model {
     /// same conversation stores one message.
     pub client_message_id: Option<String>,
     pub created_at: DateTimeUtc,
+    pub kind: Kind,
+    /// A JSON object, as text: for `system` messages, what changed.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub metadata: Option<String>,
+}
+
+/// What a message is. `System` messages record changes to the conversation;
+/// they have no sender and never count as unread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Kind {
+    #[sea_orm(string_value = "text")]
+    Text,
+    #[sea_orm(string_value = "system")]
+    System,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

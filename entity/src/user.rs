@@ -1,4 +1,4 @@
-//! A person (or, later, a bot) who can take part in conversations.
+//! A person or a bot who can take part in conversations.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +17,15 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The host app's id for this user (a user id, a wallet address):
+    /// unique when set. Users signed in by the host app's JWTs have one.
+    #[sea_orm(unique)]
+    pub external_id: Option<String>,
+    pub avatar_url: Option<String>,
+    /// Bots are created with the admin key; the admin key may send as them.
+    pub is_bot: bool,
+    /// Last time the user was seen using Parley (at most a minute stale).
+    pub last_seen_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_core;
 mod m20261123_000002_member_inbox;
+mod m20261123_000003_membership_identity;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000002_member_inbox::Migration),
+            Box::new(m20261123_000003_membership_identity::Migration),
         ]
     }
 }

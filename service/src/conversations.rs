@@ -396,6 +396,7 @@ async fn insert_members(
             joined_at: Set(at),
             last_activity_at: Set(at),
             unread_count: Set(0),
+            ..Default::default()
         })
         .collect();
     // Stay under SQLite's limit on bound parameters per statement.

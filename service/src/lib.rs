@@ -62,6 +62,26 @@ pub struct Viewer {
     pub session_id: i64,
 }
 
+/// Who performs an operation: a signed-in user, or the host app itself
+/// (a request with the server's admin key). The host app manages users,
+/// bots and members on its users' behalf, but is never a person: it cannot
+/// read conversations or act as a user who is not a bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(Viewer),
+    HostApp,
+}
+
+impl Actor {
+    /// The acting user, if a user acts.
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Actor::User(viewer) => Some(viewer.user_id),
+            Actor::HostApp => None,
+        }
+    }
+}
+
 /// The chat service: cheap to clone, one per running app.
 #[derive(Clone)]
 pub struct Service {

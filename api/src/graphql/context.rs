@@ -1,7 +1,7 @@
 //! What resolvers read from the request context.
 
 use async_graphql::Context;
-use service::{Service, Viewer};
+use service::{Actor, Service, Viewer};
 
 use super::{
     error::{ApiError, ApiResult},
@@ -16,6 +16,8 @@ pub enum Auth {
     /// A token was sent but is unknown, revoked or expired.
     Invalid,
     Viewer(Viewer),
+    /// The server's admin key: the host app, acting for its users.
+    HostApp,
 }
 
 impl Auth {
@@ -31,10 +33,21 @@ impl Auth {
 pub fn viewer(ctx: &Context<'_>) -> ApiResult<Viewer> {
     match ctx.data_opt::<Auth>().copied().unwrap_or_default() {
         Auth::Viewer(viewer) => Ok(viewer),
+        Auth::HostApp => Err(ApiError::from(service::Error::Forbidden(
+            "the admin key acts for the host app, not for a user",
+        ))),
         Auth::Invalid => Err(ApiError::unauthenticated("invalid or expired token")),
         Auth::Anonymous => Err(ApiError::unauthenticated(
             "sign in first: send `Authorization: Bearer <token>`",
         )),
+    }
+}
+
+/// Who acts: the signed-in viewer or the host app; else `UNAUTHENTICATED`.
+pub fn actor(ctx: &Context<'_>) -> ApiResult<Actor> {
+    match ctx.data_opt::<Auth>().copied().unwrap_or_default() {
+        Auth::HostApp => Ok(Actor::HostApp),
+        _ => viewer(ctx).map(Actor::User),
     }
 }
 

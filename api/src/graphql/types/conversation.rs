@@ -29,9 +29,16 @@ pub enum ConversationKind {
     Group,
 }
 
+/// What a member may do in a group: owners and admins manage members,
+/// only owners manage admins. Both people in a direct conversation are
+/// members.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "service::entity::conversation_member::Role")]
 pub enum MemberRole {
+    /// One per group: manages members and admins, deletes the group.
     Owner,
+    /// Manages members.
+    Admin,
     Member,
 }
 
@@ -253,10 +260,7 @@ impl ConversationMember {
     }
 
     async fn role(&self) -> MemberRole {
-        match self.0.role {
-            Role::Owner => MemberRole::Owner,
-            Role::Member => MemberRole::Member,
-        }
+        self.0.role.into()
     }
 
     /// How far this member has read.

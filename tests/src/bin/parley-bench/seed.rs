@@ -165,6 +165,7 @@ impl Seeder {
                         joined_at: Set(now),
                         last_activity_at: Set(now),
                         unread_count: Set(0),
+                        ..Default::default()
                     })
             })
             .collect();

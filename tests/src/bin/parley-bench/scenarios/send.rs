@@ -75,8 +75,9 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     Ok(vec![limit, parley])
 }
 
-/// What `sendMessage` writes, without Parley: the seq bump, the message and
-/// the sender's read pointer, in one transaction.
+/// What `sendMessage` writes, without Parley: the seq bump, the message, the
+/// sender's read pointer and every member's inbox key and unread count, in
+/// one transaction per message.
 async fn insert_directly(
     pool: &sea_orm::DatabaseConnection,
     lock: &db::WriteLock,
@@ -111,8 +112,20 @@ async fn insert_directly(
     .await?;
     conversation_member::Entity::update_many()
         .col_expr(conversation_member::Column::LastReadSeq, Expr::value(seq))
+        .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
+        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(now))
         .filter(conversation_member::Column::ConversationId.eq(conversation_id))
         .filter(conversation_member::Column::UserId.eq(sender))
+        .exec(&*txn)
+        .await?;
+    conversation_member::Entity::update_many()
+        .col_expr(
+            conversation_member::Column::UnreadCount,
+            Expr::col(conversation_member::Column::UnreadCount).add(1),
+        )
+        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(now))
+        .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+        .filter(conversation_member::Column::UserId.ne(sender))
         .exec(&*txn)
         .await?;
     txn.commit().await?;
