@@ -59,6 +59,11 @@ pub struct Config {
     #[arg(long, env = "PARLEY_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
     pub token_ttl: Duration,
 
+    /// How long a deleted conversation can be restored before it is
+    /// purged for good ("30d", "12h", ...).
+    #[arg(long, env = "PARLEY_DELETE_RETENTION", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
+    pub delete_retention: Duration,
+
     /// Most members a group may have.
     #[arg(
         long,

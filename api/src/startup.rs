@@ -1,7 +1,7 @@
 //! Building and running the app: the database, the service, the schema and
 //! the server, owned together so that a process (or a test) can run many.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use sea_orm::DatabaseConnection;
 use service::{EventBus, Service, Settings, db};
@@ -58,6 +58,7 @@ impl Application {
             Settings {
                 token_ttl: config.token_ttl,
                 max_group_members: config.max_group_members,
+                delete_retention: config.delete_retention,
             },
         );
         let listener =
@@ -127,7 +128,9 @@ impl Application {
             database = db::backend_name(state.service.db()),
             "Parley is listening; open http://{addr}/ for GraphiQL"
         );
+        let purger = tokio::spawn(purge_deleted(state.service.clone(), token.clone()));
         let result = server.await;
+        purger.abort();
         state.sockets.close();
         if tokio::time::timeout(self.config.shutdown_timeout, state.sockets.wait())
             .await
@@ -138,6 +141,27 @@ impl Application {
         state.service.db().clone().close().await.ok();
         tracing::info!("stopped");
         result.map_err(StartupError::Serve)
+    }
+}
+
+/// How often deleted conversations past their restore window are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Purges deleted conversations past their retention period, now and then
+/// hourly, until shutdown. Several instances may all do it: the DELETE is
+/// idempotent.
+async fn purge_deleted(service: Service, stop: CancellationToken) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        match service.purge_deleted().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged deleted conversations"),
+            Err(err) => tracing::warn!(error = %err, "purging deleted conversations failed"),
+        }
     }
 }
 

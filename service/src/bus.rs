@@ -28,13 +28,18 @@ const TOPIC_CAPACITY: usize = 256;
 /// Something that happened, after it was committed.
 #[derive(Clone, Debug)]
 pub enum Event {
+    /// A message (or a `system` notice) took the next seq.
     MessageAdded(message::Model),
+    /// The conversation was deleted, restored or removed for good: whoever
+    /// follows it must check again whether they still may.
+    ConversationChanged { conversation_id: i64 },
 }
 
 impl Event {
     pub fn topic(&self) -> Topic {
         match self {
             Event::MessageAdded(m) => Topic::Conversation(m.conversation_id),
+            Event::ConversationChanged { conversation_id } => Topic::Conversation(*conversation_id),
         }
     }
 }

@@ -11,11 +11,11 @@ use entity::{
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait, Set,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 
 use crate::{
-    Service, Viewer, db,
+    Actor, Service, Viewer, db,
     error::{Error, Result, is_unique_violation},
     page::{Page, PageArgs, Window},
     time::now,
@@ -41,9 +41,25 @@ impl From<&conversation::Model> for InboxCursor {
 }
 
 pub struct CreateGroup {
-    pub title: String,
+    /// `None` (or blank): the group takes a title from its first message.
+    pub title: Option<String>,
     pub member_ids: Vec<i64>,
+    pub context: Option<String>,
 }
+
+/// Narrows the viewer's conversation list.
+#[derive(Clone, Debug, Default)]
+pub struct ConversationFilter {
+    pub context: Option<String>,
+    pub kind: Option<Kind>,
+    /// `false` (the default): the inbox; `true`: the viewer's archive.
+    pub archived: bool,
+    /// Matches titles and the other members' names, ignoring case.
+    pub search: Option<String>,
+}
+
+/// Longest context string a host app may attach.
+pub const CONTEXT_MAX: usize = 128;
 
 impl Service {
     /// The conversation, if the viewer is a member. To anyone else it does
@@ -64,15 +80,23 @@ impl Service {
                 conversation::Relation::ConversationMember.def(),
             )
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(conversation::Column::DeletedAt.is_null())
             .one(db)
             .await?
             .ok_or(Error::NotFound("conversation"))
     }
 
     /// Gets or creates the one direct conversation between the viewer and
-    /// `other`; from either side, and under concurrent calls, it is the same.
+    /// `other` about `context` (or about nothing); from either side, and
+    /// under concurrent calls, it is the same.
     #[tracing::instrument(skip(self), fields(user_id = viewer.user_id))]
-    pub async fn open_direct(&self, viewer: &Viewer, other: i64) -> Result<conversation::Model> {
+    pub async fn open_direct(
+        &self,
+        viewer: &Viewer,
+        other: i64,
+        context: Option<String>,
+    ) -> Result<conversation::Model> {
+        let context = validate_context(context)?;
         if other == viewer.user_id {
             return Err(Error::invalid(
                 "userId",
@@ -86,11 +110,7 @@ impl Service {
         {
             return Err(Error::NotFound("user"));
         }
-        let key = format!(
-            "{}:{}",
-            Ord::min(viewer.user_id, other),
-            Ord::max(viewer.user_id, other)
-        );
+        let key = direct_key(viewer.user_id, other, context.as_deref());
         if let Some(existing) = self.direct_by_key(&key).await? {
             return Ok(existing);
         }
@@ -101,6 +121,7 @@ impl Service {
             kind: Set(Kind::Direct),
             title: Set(None),
             direct_key: Set(Some(key.clone())),
+            context: Set(context),
             created_by: Set(Some(viewer.user_id)),
             last_seq: Set(0),
             last_activity_at: Set(at),
@@ -126,6 +147,8 @@ impl Service {
         insert_members(
             &txn,
             created.id,
+            at,
+            0,
             [(viewer.user_id, Role::Member), (other, Role::Member)],
         )
         .await?;
@@ -134,33 +157,34 @@ impl Service {
     }
 
     async fn direct_by_key(&self, key: &str) -> Result<Option<conversation::Model>> {
+        // A deleted direct conversation gives up its key (see
+        // `delete_conversation`), so this finds live ones only.
         Ok(conversation::Entity::find()
             .filter(conversation::Column::DirectKey.eq(key))
             .one(self.db())
             .await?)
     }
 
-    /// A group with the viewer as its owner and `member_ids` as members.
-    #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
+    /// A group with the acting user as its owner and `member_ids` as
+    /// members. The host app creates groups with an owner among
+    /// `member_ids` (the first one).
+    #[tracing::instrument(skip_all, fields(actor = ?actor))]
     pub async fn create_group(
         &self,
-        viewer: &Viewer,
+        actor: &Actor,
         input: CreateGroup,
     ) -> Result<conversation::Model> {
-        let title = input.title.trim();
-        let title_len = title.chars().count();
-        if title_len == 0 || title_len > TITLE_MAX {
-            return Err(Error::invalid(
-                "title",
-                format!("must be 1 to {TITLE_MAX} characters long"),
-            ));
-        }
-        let mut seen = HashSet::from([viewer.user_id]);
-        let members: Vec<i64> = input
-            .member_ids
-            .into_iter()
-            .filter(|id| seen.insert(*id))
-            .collect();
+        let title = validate_title(input.title)?;
+        let context = validate_context(input.context)?;
+        let mut ids = input.member_ids.into_iter();
+        let owner = match actor {
+            Actor::User(viewer) => viewer.user_id,
+            Actor::HostApp => ids
+                .next()
+                .ok_or_else(|| Error::invalid("memberIds", "must name the owner first"))?,
+        };
+        let mut seen = HashSet::from([owner]);
+        let members: Vec<i64> = ids.filter(|id| seen.insert(*id)).collect();
         let max = self.settings().max_group_members;
         if members.len() + 1 > max {
             return Err(Error::invalid(
@@ -169,10 +193,10 @@ impl Service {
             ));
         }
         let found = user::Entity::find()
-            .filter(user::Column::Id.is_in(members.iter().copied()))
+            .filter(user::Column::Id.is_in(members.iter().copied().chain([owner])))
             .count(self.db())
             .await?;
-        if found != members.len() as u64 {
+        if found != members.len() as u64 + 1 {
             return Err(Error::invalid(
                 "memberIds",
                 "names a user who does not exist",
@@ -183,9 +207,10 @@ impl Service {
         let at = now();
         let created = conversation::Entity::insert(conversation::ActiveModel {
             kind: Set(Kind::Group),
-            title: Set(Some(title.to_owned())),
+            title: Set(title),
             direct_key: Set(None),
-            created_by: Set(Some(viewer.user_id)),
+            context: Set(context),
+            created_by: Set(Some(owner)),
             last_seq: Set(0),
             last_activity_at: Set(at),
             created_at: Set(at),
@@ -194,9 +219,9 @@ impl Service {
         })
         .exec_with_returning(&*txn)
         .await?;
-        let roles = std::iter::once((viewer.user_id, Role::Owner))
+        let roles = std::iter::once((owner, Role::Owner))
             .chain(members.into_iter().map(|id| (id, Role::Member)));
-        insert_members(&txn, created.id, roles).await?;
+        insert_members(&txn, created.id, at, 0, roles).await?;
         txn.commit().await?;
         Ok(created)
     }
@@ -205,6 +230,7 @@ impl Service {
     pub async fn conversations(
         &self,
         viewer: &Viewer,
+        filter: ConversationFilter,
         args: PageArgs<InboxCursor>,
     ) -> Result<Page<conversation::Model>> {
         let Window::Forward { after, limit } = args.window(false)? else {
@@ -221,6 +247,8 @@ impl Service {
                 conversation::Relation::ConversationMember.def(),
             )
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(conversation_member::Column::Archived.eq(filter.archived))
+            .filter(conversation::Column::DeletedAt.is_null())
             .order_by_desc(conversation_member::Column::LastActivityAt)
             .order_by_desc(conversation_member::Column::ConversationId)
             .limit(limit + 1);
@@ -237,6 +265,20 @@ impl Service {
                             .add(conversation_member::Column::ConversationId.lt(cursor.id)),
                     ),
             );
+        }
+        if let Some(context) = validate_context(filter.context)? {
+            query = query.filter(conversation::Column::Context.eq(context));
+        }
+        if let Some(kind) = filter.kind {
+            query = query.filter(conversation::Column::Kind.eq(kind));
+        }
+        if let Some(term) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            query = query.filter(search_condition(viewer.user_id, term)?);
         }
         let rows = query.all(self.db()).await?;
         Ok(Page::forward(rows, limit, after.is_some()))
@@ -293,7 +335,9 @@ impl Service {
         Ok(rows.into_iter().collect())
     }
 
-    /// The viewer's unread count across all their conversations.
+    /// The viewer's unread count across all their conversations but the
+    /// muted ones. (A deleted conversation's counts are zeroed when it is
+    /// deleted, so it needs no join here.)
     pub async fn total_unread(&self, viewer: &Viewer) -> Result<i64> {
         // PostgreSQL sums BIGINTs into NUMERIC; the cast brings it back.
         let sum = Expr::col(conversation_member::Column::UnreadCount)
@@ -303,6 +347,7 @@ impl Service {
             .select_only()
             .column_as(sum, "total")
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(crate::lifecycle::not_muted(now()))
             .into_tuple()
             .one(self.db())
             .await?;
@@ -380,9 +425,13 @@ fn unread_after(
         .to_owned()
 }
 
-async fn insert_members(
+/// New memberships, all with the conversation's activity time and read up
+/// to `read_seq`.
+pub(crate) async fn insert_members(
     txn: &db::Tx,
     conversation_id: i64,
+    activity_at: DateTime<Utc>,
+    read_seq: i64,
     members: impl IntoIterator<Item = (i64, Role)>,
 ) -> Result<()> {
     let at = now();
@@ -392,9 +441,9 @@ async fn insert_members(
             conversation_id: Set(conversation_id),
             user_id: Set(user_id),
             role: Set(role),
-            last_read_seq: Set(0),
+            last_read_seq: Set(read_seq),
             joined_at: Set(at),
-            last_activity_at: Set(at),
+            last_activity_at: Set(activity_at),
             unread_count: Set(0),
             ..Default::default()
         })
@@ -406,4 +455,103 @@ async fn insert_members(
             .await?;
     }
     Ok(())
+}
+
+/// The unique key of a direct conversation: the pair, lower id first, and
+/// the context when there is one.
+pub(crate) fn direct_key(a: i64, b: i64, context: Option<&str>) -> String {
+    let (low, high) = (Ord::min(a, b), Ord::max(a, b));
+    match context {
+        Some(context) => format!("{low}:{high}:{context}"),
+        None => format!("{low}:{high}"),
+    }
+}
+
+/// A title is 1 to 128 characters after trimming; blank means none.
+pub(crate) fn validate_title(title: Option<String>) -> Result<Option<String>> {
+    let Some(title) = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if title.chars().count() > TITLE_MAX || title.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "title",
+            format!("must be at most {TITLE_MAX} characters, without control characters"),
+        ));
+    }
+    Ok(Some(title))
+}
+
+/// A context is the host app's key (`listing:8841`): 1 to 128 printable
+/// characters without spaces; blank means none.
+pub(crate) fn validate_context(context: Option<String>) -> Result<Option<String>> {
+    let Some(context) = context
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+    else {
+        return Ok(None);
+    };
+    if context.chars().count() > CONTEXT_MAX
+        || context.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(Error::invalid(
+            "context",
+            format!("must be at most {CONTEXT_MAX} characters, without spaces"),
+        ));
+    }
+    Ok(Some(context))
+}
+
+/// Conversations whose title, or another member's name, contains `term`.
+fn search_condition(viewer_id: i64, term: &str) -> Result<Condition> {
+    if term.chars().count() > 64 {
+        return Err(Error::invalid("search", "must be at most 64 characters"));
+    }
+    let pattern = LikeExpr::new(format!(
+        "%{}%",
+        crate::users::escape_like(&term.to_lowercase())
+    ))
+    .escape('\\');
+    let lower = |col: Expr| Expr::expr(Func::lower(col));
+    let other_names = Query::select()
+        .expr(Expr::value(1))
+        .from(conversation_member::Entity)
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id)).equals((
+                conversation_member::Entity,
+                conversation_member::Column::UserId,
+            )),
+        )
+        .and_where(
+            Expr::col((
+                conversation_member::Entity,
+                conversation_member::Column::ConversationId,
+            ))
+            .equals((conversation::Entity, conversation::Column::Id)),
+        )
+        .and_where(
+            Expr::col((
+                conversation_member::Entity,
+                conversation_member::Column::UserId,
+            ))
+            .ne(viewer_id),
+        )
+        .cond_where(
+            Condition::any()
+                .add(
+                    lower(Expr::col((user::Entity, user::Column::DisplayName)))
+                        .like(pattern.clone()),
+                )
+                .add(Expr::col((user::Entity, user::Column::UsernameKey)).like(pattern.clone())),
+        )
+        .to_owned();
+    Ok(Condition::any()
+        .add(
+            lower(Expr::col((
+                conversation::Entity,
+                conversation::Column::Title,
+            )))
+            .like(pattern),
+        )
+        .add(Expr::exists(other_names)))
 }

@@ -12,11 +12,14 @@ pub mod bus;
 pub mod conversations;
 pub mod db;
 pub mod error;
+pub mod lifecycle;
+pub mod members;
 pub mod messages;
 pub mod page;
 mod password;
 mod sending;
 mod time;
+pub mod timeline;
 pub mod users;
 
 use std::{
@@ -44,6 +47,8 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Most members a group may have, its owner included.
     pub max_group_members: usize,
+    /// How long a deleted conversation can be restored before it is purged.
+    pub delete_retention: Duration,
 }
 
 impl Default for Settings {
@@ -51,6 +56,7 @@ impl Default for Settings {
         Self {
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_group_members: 1000,
+            delete_retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -80,6 +80,19 @@ impl Service {
         }
     }
 
+    /// One message, if the viewer is a member of its conversation. To
+    /// anyone else it does not exist, whether or not it does.
+    pub async fn message(&self, viewer: &Viewer, id: i64) -> Result<message::Model> {
+        let message = message::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or(Error::NotFound("message"))?;
+        self.conversation(viewer, message.conversation_id)
+            .await
+            .map_err(|_| Error::NotFound("message"))?;
+        Ok(message)
+    }
+
     async fn by_client_id(
         &self,
         viewer: &Viewer,
@@ -189,8 +202,11 @@ impl Service {
     /// last seq it delivered. A live message that skips ahead (publishes
     /// can overtake each other), or a lagged receiver, makes it re-read the
     /// missing range from the database; a message it already delivered is
-    /// dropped. Membership is re-checked on every read, and the stream ends
-    /// with an error once the viewer can no longer see the conversation.
+    /// dropped. Membership is re-checked on every read and before every
+    /// `system` notice (which is how removals reach the timeline), and the
+    /// stream ends with an error once the viewer can no longer see the
+    /// conversation. Messages after a removal come after its notice (seqs
+    /// are dense and delivered in order), so none slips through.
     pub async fn follow_messages(
         &self,
         viewer: Viewer,
@@ -222,18 +238,27 @@ impl Service {
                     }
                 }
                 match subscription.recv().await {
-                    Received::Event(event) => {
-                        let Event::MessageAdded(message) = &*event;
-                        if message.seq <= cursor {
-                            continue;
-                        }
-                        if message.seq == cursor + 1 {
+                    Received::Event(event) => match &*event {
+                        Event::MessageAdded(message) => {
+                            if message.seq <= cursor {
+                                continue;
+                            }
+                            if message.seq != cursor + 1 {
+                                catch_up = true;
+                                continue;
+                            }
+                            // A notice may say the viewer was removed: from
+                            // then on they get nothing, so check first.
+                            if message.kind == message::Kind::System {
+                                service.conversation(&viewer, conversation_id).await?;
+                            }
                             cursor = message.seq;
                             yield message.clone();
-                        } else {
-                            catch_up = true;
                         }
-                    }
+                        Event::ConversationChanged { .. } => {
+                            service.conversation(&viewer, conversation_id).await?;
+                        }
+                    },
                     Received::Lagged(missed) => {
                         tracing::debug!(conversation_id, missed, "subscriber lagged; re-reading");
                         catch_up = true;

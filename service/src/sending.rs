@@ -18,7 +18,10 @@
 
 use std::collections::HashMap;
 
-use entity::{conversation, conversation_member, message};
+use entity::{
+    conversation::{self, Kind},
+    conversation_member, message,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
@@ -31,6 +34,7 @@ use crate::{
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
     time::now,
+    timeline::next_seq,
 };
 
 /// Most sends one commit carries: enough to amortize the fsync, few enough
@@ -205,54 +209,51 @@ impl Failure {
 
 /// The statements of one send, inside the batch's transaction.
 async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model> {
-    let at = now();
-    // The UPDATE comes first: it takes the conversation's row lock on
-    // PostgreSQL, so concurrent senders get consecutive seqs, and a
-    // message with seq n commits only after n-1. It never moves the inbox's
-    // sort key back: a send that waited may carry an earlier time.
-    let activity = Expr::case(
-        Expr::col(conversation::Column::LastActivityAt).lt(at),
-        Expr::value(at),
-    )
-    .finally(Expr::col(conversation::Column::LastActivityAt));
-    let bumped = conversation::Entity::update_many()
-        .col_expr(
-            conversation::Column::LastSeq,
-            Expr::col(conversation::Column::LastSeq).add(1),
-        )
-        .col_expr(conversation::Column::LastActivityAt, activity.into())
-        .filter(conversation::Column::Id.eq(d.conversation_id))
-        .exec_with_returning(&**txn)
-        .await?;
-    let Some(conversation) = bumped.first() else {
-        return Err(Error::NotFound("conversation"));
-    };
+    // The seq bump comes first: it takes the conversation's lock, so
+    // concurrent senders get consecutive seqs, and a message with seq n
+    // commits only after n-1.
+    let conversation = next_seq(&**txn, d.conversation_id).await?;
     let seq = conversation.last_seq;
     let at = conversation.last_activity_at;
-    // The sender has read everything up to their own message. The update
-    // is also the membership check, made under the conversation's lock: a
-    // member removed a moment ago finds no row.
-    let own = conversation_member::Entity::update_many()
-        .col_expr(conversation_member::Column::LastReadSeq, Expr::value(seq))
-        .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
-        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
-        .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))
-        .filter(conversation_member::Column::UserId.eq(d.viewer.user_id))
-        .exec(&**txn)
-        .await?;
-    if own.rows_affected == 0 {
-        return Err(Error::NotFound("conversation"));
-    }
-    conversation_member::Entity::update_many()
+    // One statement for every membership: the sender has read up to their
+    // own message, everyone else has one more unread, all get the new inbox
+    // key, and the conversation leaves everyone's archive. The rows it
+    // returns are the membership check, made under the conversation's
+    // lock: a member removed a moment ago is not among them.
+    let me = d.viewer.user_id;
+    let is_sender = || Expr::col(conversation_member::Column::UserId).eq(me);
+    let members = conversation_member::Entity::update_many()
+        .col_expr(
+            conversation_member::Column::LastReadSeq,
+            Expr::case(is_sender(), Expr::value(seq))
+                .finally(Expr::col(conversation_member::Column::LastReadSeq))
+                .into(),
+        )
         .col_expr(
             conversation_member::Column::UnreadCount,
-            Expr::col(conversation_member::Column::UnreadCount).add(1),
+            Expr::case(is_sender(), Expr::value(0))
+                .finally(Expr::col(conversation_member::Column::UnreadCount).add(1))
+                .into(),
         )
         .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
+        .col_expr(conversation_member::Column::Archived, Expr::value(false))
         .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))
-        .filter(conversation_member::Column::UserId.ne(d.viewer.user_id))
-        .exec(&**txn)
+        .exec_with_returning(&**txn)
         .await?;
+    if !members.iter().any(|m| m.user_id == me) {
+        return Err(Error::NotFound("conversation"));
+    }
+    // A group created without a title is named by its first message.
+    if conversation.kind == Kind::Group && conversation.title.is_none() {
+        conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::Title,
+                Expr::value(title_from(&d.body)),
+            )
+            .filter(conversation::Column::Id.eq(d.conversation_id))
+            .exec(&**txn)
+            .await?;
+    }
     Ok(message::ActiveModel {
         conversation_id: Set(d.conversation_id),
         seq: Set(seq),
@@ -265,4 +266,45 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
     }
     .insert(&**txn)
     .await?)
+}
+
+/// Longest title taken from a first message.
+const DERIVED_TITLE_MAX: usize = 60;
+
+/// The first 60 characters of a message, cut at a word boundary when there
+/// is one, for a group created without a title.
+pub(crate) fn title_from(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= DERIVED_TITLE_MAX {
+        return flat;
+    }
+    let cut: String = flat.chars().take(DERIVED_TITLE_MAX).collect();
+    // Is the character after the cut a space? Then the cut is on a boundary.
+    let next = flat.chars().nth(DERIVED_TITLE_MAX);
+    if next == Some(' ') {
+        return cut;
+    }
+    match cut.rfind(' ') {
+        Some(space) if space > 0 => format!("{}…", &cut[..space]),
+        _ => format!("{cut}…"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_from;
+
+    #[test]
+    fn titles_cut_at_a_word_boundary() {
+        assert_eq!(title_from("  hello   there "), "hello there");
+        let long = "Planning the spring release: who takes the migration guide and who the demo?";
+        let title = title_from(long);
+        assert_eq!(
+            title,
+            "Planning the spring release: who takes the migration guide…"
+        );
+        assert!(title.chars().count() <= 61);
+        let word = "x".repeat(80);
+        assert_eq!(title_from(&word).chars().count(), 61);
+    }
 }

@@ -98,7 +98,7 @@ pub(crate) fn validate_display_name(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn escape_like(term: &str) -> String {
+pub(crate) fn escape_like(term: &str) -> String {
     let mut out = String::with_capacity(term.len());
     for c in term.chars() {
         if matches!(c, '%' | '_' | '\\') {

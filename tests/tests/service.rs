@@ -52,7 +52,7 @@ async fn a_lagging_subscriber_rereads_instead_of_losing_messages() {
     let (service, _db) = service().await;
     let a = user(&service, "fast").await;
     let b = user(&service, "slow").await;
-    let conversation = service.open_direct(&a, b.user_id).await.unwrap();
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
     let mut stream = Box::pin(
         service
             .follow_messages(b, conversation.id, None)
@@ -81,7 +81,7 @@ async fn a_stream_ends_with_an_error_for_a_non_member() {
     let a = user(&service, "alpha").await;
     let b = user(&service, "bravo").await;
     let eve = user(&service, "eve").await;
-    let conversation = service.open_direct(&a, b.user_id).await.unwrap();
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
     let result = service.follow_messages(eve, conversation.id, Some(0)).await;
     assert!(matches!(
         result,
@@ -99,7 +99,7 @@ async fn topics_are_dropped_with_their_last_subscriber() {
     let (service, _db) = service().await;
     let a = user(&service, "alpha").await;
     let b = user(&service, "bravo").await;
-    let conversation = service.open_direct(&a, b.user_id).await.unwrap();
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
     let first = service
         .follow_messages(a, conversation.id, None)
         .await
@@ -120,7 +120,7 @@ async fn unread_counts_ignore_own_messages() {
     let (service, _db) = service().await;
     let a = user(&service, "alpha").await;
     let b = user(&service, "bravo").await;
-    let conversation = service.open_direct(&a, b.user_id).await.unwrap();
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
     send(&service, &a, conversation.id, "one").await;
     send(&service, &a, conversation.id, "two").await;
     send(&service, &b, conversation.id, "reply").await;
@@ -142,7 +142,7 @@ async fn concurrent_sends_share_commits_without_mixing_their_fates() {
     let a = user(&service, "anna").await;
     let b = user(&service, "bert").await;
     let outsider = user(&service, "olga").await;
-    let conversation = service.open_direct(&a, b.user_id).await.unwrap();
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..40 {
         let service = service.clone();
@@ -239,7 +239,11 @@ async fn the_inbox_migration_fills_existing_memberships() {
         session_id: 0,
     };
     let inbox = service
-        .conversations(&b, service::page::PageArgs::forward(Some(10), None))
+        .conversations(
+            &b,
+            Default::default(),
+            service::page::PageArgs::forward(Some(10), None),
+        )
         .await
         .unwrap();
     assert_eq!(inbox.items.len(), 1);

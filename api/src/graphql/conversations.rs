@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, ID, InputObject, Object,
+    Context, ID, InputObject, Interface, Object, SimpleObject,
     connection::{Connection, Edge},
 };
 use chrono::DateTime;
@@ -13,18 +13,48 @@ use service::{
 };
 
 use super::{
-    context::{service, viewer},
+    context::{actor, service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
-    types::{Conversation, PagePrefetch, page_cost},
+    types::{Conversation, ConversationKind, Message, PagePrefetch, User, page_cost},
 };
 
 #[derive(InputObject)]
 pub struct CreateGroupConversationInput {
-    /// 1 to 128 characters.
-    pub title: String,
-    /// The other members; the creator joins as owner.
+    /// Up to 128 characters. Without one, the group is named by its first
+    /// message (its first 60 characters, cut at a word).
+    pub title: Option<String>,
+    /// The other members; the creator joins as owner. With the admin key,
+    /// the first one is the owner.
     pub member_ids: Vec<ID>,
+    /// What the host app says the group is about (`course:cs101`).
+    pub context: Option<String>,
+}
+
+/// Narrows the viewer's conversation list.
+#[derive(InputObject, Default)]
+pub struct ConversationFilter {
+    /// Only conversations about this context.
+    pub context: Option<String>,
+    pub kind: Option<ConversationKind>,
+    /// `false` (the default): the inbox; `true`: what the viewer archived.
+    #[graphql(default)]
+    pub archived: bool,
+    /// Matches titles and the other members' names, ignoring case.
+    pub search: Option<String>,
+}
+
+/// The viewer's totals.
+#[derive(SimpleObject)]
+pub struct MyStats {
+    /// Conversations in the inbox.
+    pub active: u64,
+    pub archived: u64,
+    /// Deleted conversations that can still be restored.
+    pub deleted: u64,
+    pub messages_sent: u64,
+    /// As the root `unreadCount`: muted conversations left out.
+    pub unread: i64,
 }
 
 #[derive(InputObject)]
@@ -44,13 +74,21 @@ impl ConversationQuery {
     async fn conversations(
         &self,
         ctx: &Context<'_>,
+        filter: Option<ConversationFilter>,
         first: Option<i64>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, Conversation>> {
         let viewer = viewer(ctx)?;
         let after = after.map(|c| decode_inbox_cursor(&c)).transpose()?;
+        let filter = filter.unwrap_or_default();
+        let filter = service::conversations::ConversationFilter {
+            context: filter.context,
+            kind: filter.kind.map(Into::into),
+            archived: filter.archived,
+            search: filter.search,
+        };
         let page = service(ctx)?
-            .conversations(&viewer, PageArgs::forward(first, after))
+            .conversations(&viewer, filter, PageArgs::forward(first, after))
             .await?;
         let prefetch = Arc::new(prefetch(ctx, &viewer, &page.items).await?);
         let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
@@ -75,11 +113,61 @@ impl ConversationQuery {
         }
     }
 
-    /// The viewer's unread messages across all conversations.
+    /// The viewer's unread messages across all conversations except the
+    /// muted ones.
     async fn unread_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         let viewer = viewer(ctx)?;
         Ok(service(ctx)?.total_unread(&viewer).await?)
     }
+
+    /// The viewer's totals.
+    async fn my_stats(&self, ctx: &Context<'_>) -> ApiResult<MyStats> {
+        let viewer = viewer(ctx)?;
+        let stats = service(ctx)?.my_stats(&viewer).await?;
+        Ok(MyStats {
+            active: stats.active,
+            archived: stats.archived,
+            deleted: stats.deleted,
+            messages_sent: stats.messages_sent,
+            unread: stats.unread,
+        })
+    }
+
+    /// Any user, conversation or message by its global id, under the same
+    /// rules as everywhere else; `null` when it does not exist or the
+    /// viewer may not see it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        let viewer = viewer(ctx)?;
+        let service = service(ctx)?;
+        let found = match ids::decode_any(&id, "id")? {
+            (Kind::User, id) => service
+                .user(&viewer, id)
+                .await
+                .map(|u| u.map(|u| Node::User(User(u)))),
+            (Kind::Conversation, id) => service
+                .conversation(&viewer, id)
+                .await
+                .map(|c| Some(Node::Conversation(Conversation::new(c)))),
+            (Kind::Message, id) => service
+                .message(&viewer, id)
+                .await
+                .map(|m| Some(Node::Message(Message(m, None)))),
+        };
+        match found {
+            Ok(node) => Ok(node),
+            Err(service::Error::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// Anything with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    User(User),
+    Conversation(Conversation),
+    Message(Message),
 }
 
 #[derive(Default)]
@@ -88,26 +176,29 @@ pub struct ConversationMutation;
 #[Object]
 impl ConversationMutation {
     /// Gets or creates the one direct conversation between the viewer and
-    /// `userId`.
+    /// `userId` about `context` (a key the host app chooses, such as
+    /// `listing:8841`): one per pair and context.
     async fn open_direct_conversation(
         &self,
         ctx: &Context<'_>,
         user_id: ID,
+        context: Option<String>,
     ) -> ApiResult<Conversation> {
         let viewer = viewer(ctx)?;
         let other = ids::decode(Kind::User, &user_id, "userId")?;
         Ok(Conversation::new(
-            service(ctx)?.open_direct(&viewer, other).await?,
+            service(ctx)?.open_direct(&viewer, other, context).await?,
         ))
     }
 
-    /// A group owned by the viewer.
+    /// A group owned by the viewer (with the admin key: by the first of
+    /// `memberIds`).
     async fn create_group_conversation(
         &self,
         ctx: &Context<'_>,
         input: CreateGroupConversationInput,
     ) -> ApiResult<Conversation> {
-        let viewer = viewer(ctx)?;
+        let actor = actor(ctx)?;
         let member_ids = input
             .member_ids
             .iter()
@@ -115,10 +206,11 @@ impl ConversationMutation {
             .collect::<ApiResult<Vec<_>>>()?;
         let created = service(ctx)?
             .create_group(
-                &viewer,
+                &actor,
                 CreateGroup {
                     title: input.title,
                     member_ids,
+                    context: input.context,
                 },
             )
             .await?;
@@ -149,9 +241,18 @@ async fn prefetch(
     let wants = |field: &str| nodes.field(field).exists() || edges.field(field).exists();
     let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
     let service = service(ctx)?;
-    let needs_members = ["members", "title", "memberCount", "lastReadSeq"]
-        .iter()
-        .any(|f| wants(f));
+    let needs_members = [
+        "members",
+        "title",
+        "memberCount",
+        "lastReadSeq",
+        "myRole",
+        "archived",
+        "muted",
+        "mutedUntil",
+    ]
+    .iter()
+    .any(|f| wants(f));
     let (members, last_messages, unread) = tokio::join!(
         async {
             match needs_members {

@@ -43,6 +43,16 @@ pub fn decode(kind: Kind, id: &ID, field: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::bad_input(field, format!("is not a valid {} id", kind.name())))
 }
 
+/// The kind and row id inside any global id, for `node(id:)`.
+pub fn decode_any(id: &ID, field: &str) -> ApiResult<(Kind, i64)> {
+    for kind in [Kind::User, Kind::Conversation, Kind::Message] {
+        if let Ok(raw) = decode(kind, id, field) {
+            return Ok((kind, raw));
+        }
+    }
+    Err(ApiError::bad_input(field, "is not a valid id"))
+}
+
 /// Opaque cursors: base64 of a small text key.
 pub mod cursor {
     use super::*;

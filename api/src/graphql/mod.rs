@@ -6,6 +6,7 @@ mod conversations;
 pub mod error;
 pub mod ids;
 pub mod loaders;
+mod manage;
 mod messages;
 pub mod request;
 mod types;
@@ -17,6 +18,7 @@ use service::Service;
 use self::{
     conversations::{ConversationMutation, ConversationQuery},
     loaders::Loaders,
+    manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
     users::{AccountMutation, UserQuery},
 };
@@ -25,7 +27,12 @@ use self::{
 pub struct Query(UserQuery, ConversationQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, ConversationMutation, MessageMutation);
+pub struct Mutation(
+    AccountMutation,
+    ConversationMutation,
+    ManageMutation,
+    MessageMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(MessageSubscription);

@@ -168,7 +168,7 @@ async fn groups_have_an_owner_and_members() -> anyhow::Result<()> {
         .gql(
             Some(&owner.token),
             create,
-            json!({"i": {"title": " ", "memberIds": [m1.id]}}),
+            json!({"i": {"title": "x".repeat(129), "memberIds": [m1.id]}}),
         )
         .await?;
     assert_eq!(error_code(&bad_title), "BAD_USER_INPUT");

@@ -1,16 +1,12 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
-    Context, Enum, ID, Object,
+    Context, Enum, ID, Json, Object,
     connection::{Connection, Edge},
 };
 use chrono::{DateTime, Utc};
 use service::{
-    entity::{
-        conversation::{self, Kind as ModelKind},
-        conversation_member::{self, Role},
-        message, user,
-    },
+    entity::{conversation, conversation_member, message, user},
     page::{Page, PageArgs},
 };
 
@@ -22,6 +18,7 @@ use crate::graphql::{
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "service::entity::conversation::Kind")]
 pub enum ConversationKind {
     /// Exactly two people; one per pair.
     Direct,
@@ -65,6 +62,17 @@ impl Conversation {
         Self(model, None)
     }
 
+    /// The viewer's own membership row.
+    async fn own_row(&self, ctx: &Context<'_>) -> ApiResult<Option<conversation_member::Model>> {
+        let viewer = viewer(ctx)?;
+        Ok(self
+            .member_rows(ctx)
+            .await?
+            .iter()
+            .find(|(m, _)| m.user_id == viewer.user_id)
+            .map(|(m, _)| m.clone()))
+    }
+
     async fn member_rows(&self, ctx: &Context<'_>) -> ApiResult<MemberRows> {
         if let Some(members) = self.1.as_ref().and_then(|p| p.members.as_ref()) {
             return Ok(members.get(&self.0.id).cloned().unwrap_or_default());
@@ -79,19 +87,16 @@ impl Conversation {
 
 #[Object]
 impl Conversation {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(Kind::Conversation, self.0.id)
     }
 
     async fn kind(&self) -> ConversationKind {
-        match self.0.kind {
-            ModelKind::Direct => ConversationKind::Direct,
-            ModelKind::Group => ConversationKind::Group,
-        }
+        self.0.kind.into()
     }
 
     /// A group's title; for a direct conversation, the other person's
-    /// display name.
+    /// display name; for a group not yet named, its members' names.
     async fn title(&self, ctx: &Context<'_>) -> ApiResult<String> {
         if let Some(title) = &self.0.title {
             return Ok(title.clone());
@@ -99,8 +104,18 @@ impl Conversation {
         let viewer = viewer(ctx)?;
         let loaders = loaders(ctx)?;
         let members = self.member_rows(ctx).await?;
-        if let Some((_, other)) = members.iter().find(|(m, _)| m.user_id != viewer.user_id) {
-            return Ok(other.display_name.clone());
+        let others: Vec<&str> = members
+            .iter()
+            .filter(|(m, _)| m.user_id != viewer.user_id)
+            .map(|(_, u)| u.display_name.as_str())
+            .collect();
+        // An untitled group (until its first message names it): the
+        // first few other members.
+        match others.as_slice() {
+            [] => {}
+            [one] => return Ok((*one).to_owned()),
+            [a, b] => return Ok(format!("{a} and {b}")),
+            [a, b, rest @ ..] => return Ok(format!("{a}, {b} and {} more", rest.len())),
         }
         // Alone in it: the viewer's own name.
         Ok(loaders
@@ -109,6 +124,62 @@ impl Conversation {
             .await?
             .map(|u| u.display_name)
             .unwrap_or_default())
+    }
+
+    /// What the host app says the conversation is about
+    /// (`listing:8841`), if anything.
+    async fn context(&self) -> Option<&str> {
+        self.0.context.as_deref()
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    /// The host app's JSON object (at most 16 KiB).
+    async fn metadata(&self) -> Option<Json<serde_json::Value>> {
+        self.0
+            .metadata
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok())
+            .map(Json)
+    }
+
+    /// The viewer's role here.
+    async fn my_role(&self, ctx: &Context<'_>) -> ApiResult<Option<MemberRole>> {
+        Ok(self.own_row(ctx).await?.map(|m| m.role.into()))
+    }
+
+    /// Hidden from the viewer's inbox until the next message.
+    async fn archived(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.own_row(ctx).await?.is_some_and(|m| m.archived))
+    }
+
+    /// Muted for the viewer: left out of their total unread count.
+    async fn muted(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let now = Utc::now();
+        Ok(self
+            .own_row(ctx)
+            .await?
+            .is_some_and(|m| m.muted && m.muted_until.is_none_or(|until| until > now)))
+    }
+
+    /// When the viewer's mute ends; `null` when muted for good or not muted.
+    async fn muted_until(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        Ok(self
+            .own_row(ctx)
+            .await?
+            .filter(|m| m.muted)
+            .and_then(|m| m.muted_until))
+    }
+
+    /// Set while the conversation is deleted and can still be restored.
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
     }
 
     /// The seq of the newest message; 0 while there is none.

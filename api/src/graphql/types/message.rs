@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Json, Object};
 use chrono::{DateTime, Utc};
 use service::entity::{message, user};
 
@@ -14,7 +14,7 @@ pub struct Message(pub message::Model, pub Option<user::Model>);
 
 #[Object]
 impl Message {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(Kind::Message, self.0.id)
     }
 
@@ -58,5 +58,56 @@ impl Message {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    async fn kind(&self) -> MessageKind {
+        self.0.kind.into()
+    }
+
+    /// A JSON object. For `SYSTEM` messages it describes the change:
+    /// `type` (`members_added`, `member_removed`, `member_left`,
+    /// `role_changed`, `conversation_updated`), `actorId` (`null` for the
+    /// host app) and the change's details; user ids in it are global ids.
+    async fn metadata(&self) -> Option<Json<serde_json::Value>> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(self.0.metadata.as_deref()?).ok()?;
+        if self.0.kind == message::Kind::System {
+            globalize_user_ids(&mut value);
+        }
+        Some(Json(value))
+    }
+}
+
+/// What a message is.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "service::entity::message::Kind")]
+pub enum MessageKind {
+    /// Written by a person or a bot.
+    Text,
+    /// A change to the conversation, recorded by Parley; no sender, never
+    /// unread.
+    System,
+}
+
+/// System notices store the service's user ids under keys ending in `Id`
+/// or `Ids`; clients know users by global ids.
+fn globalize_user_ids(value: &mut serde_json::Value) {
+    let Some(object) = value.as_object_mut() else {
+        return;
+    };
+    for (key, v) in object.iter_mut() {
+        if key.ends_with("Id") {
+            if let Some(id) = v.as_i64() {
+                *v = serde_json::Value::String(ids::encode(Kind::User, id).to_string());
+            }
+        } else if key.ends_with("Ids")
+            && let Some(list) = v.as_array_mut()
+        {
+            for item in list {
+                if let Some(id) = item.as_i64() {
+                    *item = serde_json::Value::String(ids::encode(Kind::User, id).to_string());
+                }
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@ mod conversation;
 mod message;
 mod user;
 
-pub use conversation::{Conversation, PagePrefetch};
+pub use conversation::{Conversation, ConversationKind, MemberRole, PagePrefetch};
 pub use message::Message;
 pub use user::{AuthPayload, User};
 

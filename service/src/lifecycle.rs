@@ -1,0 +1,502 @@
+//! A conversation's settings and life: renaming and metadata, each
+//! member's archive and mute, deletion, restoring and purging, and the
+//! viewer's totals.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    conversation::{self, Kind},
+    conversation_member::{self, Role},
+    message,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QuerySelect, RelationTrait, Set, sea_query::Expr,
+};
+
+use crate::{
+    Actor, Service, Viewer,
+    bus::Event,
+    conversations::{direct_key, validate_title},
+    error::{Error, Result, is_unique_violation},
+    members::role_of,
+    time::now,
+    timeline::{Change, append_system, lock_conversation},
+};
+
+/// Largest `metadata` object, serialized.
+pub const METADATA_MAX_BYTES: usize = 16 * 1024;
+pub const DESCRIPTION_MAX: usize = 1024;
+pub const URL_MAX: usize = 2048;
+
+/// Changes to a conversation's settings. For each field, `None` leaves it
+/// alone and `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateConversation {
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub avatar_url: Option<Option<String>>,
+    pub metadata: Option<Option<serde_json::Value>>,
+}
+
+/// The viewer's totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub active: u64,
+    pub archived: u64,
+    pub deleted: u64,
+    pub messages_sent: u64,
+    pub unread: i64,
+}
+
+impl Service {
+    /// Renames a conversation or changes what the host app attached to it.
+    /// In a group, owners and admins may; in a direct conversation, either
+    /// person. The change is recorded in the timeline.
+    #[tracing::instrument(skip(self, input), fields(actor = ?actor))]
+    pub async fn update_conversation(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+        input: UpdateConversation,
+    ) -> Result<conversation::Model> {
+        let title = input.title.map(validate_title).transpose()?;
+        let description = input
+            .description
+            .map(|d| validate_text("description", d, DESCRIPTION_MAX))
+            .transpose()?;
+        let avatar_url = input.avatar_url.map(validate_url).transpose()?;
+        let metadata = input.metadata.map(validate_metadata).transpose()?;
+        self.group_for(actor, conversation_id).await?;
+
+        let txn = self.write().await?;
+        let current = lock_conversation(&*txn, conversation_id).await?;
+        require_settings_rights(&*txn, actor, &current).await?;
+        let mut fields = Vec::new();
+        let mut update = conversation::ActiveModel {
+            id: Set(conversation_id),
+            updated_at: Set(now()),
+            ..Default::default()
+        };
+        let mut renamed = None;
+        if let Some(title) = title
+            && title != current.title
+        {
+            fields.push("title");
+            renamed.clone_from(&title);
+            update.title = Set(title);
+        }
+        if let Some(description) = description
+            && description != current.description
+        {
+            fields.push("description");
+            update.description = Set(description);
+        }
+        if let Some(avatar_url) = avatar_url
+            && avatar_url != current.avatar_url
+        {
+            fields.push("avatarUrl");
+            update.avatar_url = Set(avatar_url);
+        }
+        if let Some(metadata) = metadata
+            && metadata != current.metadata
+        {
+            fields.push("metadata");
+            update.metadata = Set(metadata);
+        }
+        if fields.is_empty() {
+            drop(txn);
+            return self.group_for(actor, conversation_id).await;
+        }
+        conversation::Entity::update(update).exec(&*txn).await?;
+        let (conversation, notice) = append_system(
+            &*txn,
+            conversation_id,
+            actor.user_id(),
+            &Change::Updated {
+                fields,
+                title: renamed,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.bus().publish(Event::MessageAdded(notice));
+        Ok(conversation)
+    }
+
+    /// Hides a conversation from the viewer's inbox (or brings it back).
+    /// The next message brings it back by itself.
+    pub async fn set_archived(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        archived: bool,
+    ) -> Result<conversation::Model> {
+        self.update_own_membership(viewer, conversation_id, |m| {
+            m.archived = Set(archived);
+        })
+        .await
+    }
+
+    /// Mutes a conversation for the viewer, for good or until `until`:
+    /// it stops counting in their total unread count.
+    pub async fn set_muted(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        muted: bool,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<conversation::Model> {
+        if muted && until.is_some_and(|t| t <= now()) {
+            return Err(Error::invalid("until", "must be in the future"));
+        }
+        self.update_own_membership(viewer, conversation_id, |m| {
+            m.muted = Set(muted);
+            m.muted_until = Set(if muted { until } else { None });
+        })
+        .await
+    }
+
+    async fn update_own_membership(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        change: impl FnOnce(&mut conversation_member::ActiveModel),
+    ) -> Result<conversation::Model> {
+        let conversation = self.conversation(viewer, conversation_id).await?;
+        let mut update = conversation_member::ActiveModel {
+            conversation_id: Set(conversation_id),
+            user_id: Set(viewer.user_id),
+            ..Default::default()
+        };
+        change(&mut update);
+        let txn = self.write().await?;
+        conversation_member::Entity::update(update)
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Deletes a conversation for everyone at once; its owner (either
+    /// person, in a direct conversation) can restore it within the
+    /// retention period. Open streams on it end.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn delete_conversation(&self, actor: &Actor, conversation_id: i64) -> Result<()> {
+        self.group_for(actor, conversation_id).await?;
+        let txn = self.write().await?;
+        let current = lock_conversation(&*txn, conversation_id).await?;
+        require_owner(&*txn, actor, &current).await?;
+        conversation::Entity::update(conversation::ActiveModel {
+            id: Set(conversation_id),
+            deleted_at: Set(Some(now())),
+            // Frees the pair (and context) for a new direct conversation.
+            direct_key: Set(None),
+            ..Default::default()
+        })
+        .exec(&*txn)
+        .await?;
+        // Hidden conversations count nothing; restoring recounts.
+        conversation_member::Entity::update_many()
+            .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        self.bus()
+            .publish(Event::ConversationChanged { conversation_id });
+        Ok(())
+    }
+
+    /// Brings a deleted conversation back, within the retention period.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn restore_conversation(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+    ) -> Result<conversation::Model> {
+        let txn = self.write().await?;
+        let current = self
+            .deleted_conversation(&*txn, actor, conversation_id)
+            .await?;
+        require_owner(&*txn, actor, &current).await?;
+        let key = match current.kind {
+            Kind::Direct => {
+                let members = conversation_member::Entity::find()
+                    .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+                    .all(&*txn)
+                    .await?;
+                match members.as_slice() {
+                    [a, b] => Some(direct_key(a.user_id, b.user_id, current.context.as_deref())),
+                    _ => None,
+                }
+            }
+            Kind::Group => None,
+        };
+        let restored = conversation::Entity::update(conversation::ActiveModel {
+            id: Set(conversation_id),
+            deleted_at: Set(None),
+            direct_key: Set(key),
+            ..Default::default()
+        })
+        .exec(&*txn)
+        .await;
+        let restored = match restored {
+            Ok(restored) => restored,
+            Err(err) if is_unique_violation(&err) => {
+                return Err(Error::conflict(
+                    "id",
+                    "these people have opened a new conversation about this since",
+                ));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        recount_unread(&*txn, conversation_id).await?;
+        txn.commit().await?;
+        self.bus()
+            .publish(Event::ConversationChanged { conversation_id });
+        Ok(restored)
+    }
+
+    /// Removes a conversation (live or deleted) with all its messages,
+    /// members and read state, in one transaction. Only its owner may.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn delete_conversation_permanently(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+    ) -> Result<()> {
+        let txn = self.write().await?;
+        let current = match lock_conversation(&*txn, conversation_id).await {
+            Ok(live) => {
+                // Non-members must not learn that it exists.
+                if let Actor::User(viewer) = actor {
+                    role_of(&*txn, conversation_id, viewer.user_id)
+                        .await?
+                        .ok_or(Error::NotFound("conversation"))?;
+                }
+                live
+            }
+            Err(Error::NotFound(_)) => {
+                self.deleted_conversation(&*txn, actor, conversation_id)
+                    .await?
+            }
+            Err(err) => return Err(err),
+        };
+        require_owner(&*txn, actor, &current).await?;
+        // Members and messages go with it (ON DELETE CASCADE); they are
+        // deleted here explicitly so that nothing depends on the pragma.
+        message::Entity::delete_many()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .exec(&*txn)
+            .await?;
+        conversation_member::Entity::delete_many()
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .exec(&*txn)
+            .await?;
+        conversation::Entity::delete_by_id(conversation_id)
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        self.bus()
+            .publish(Event::ConversationChanged { conversation_id });
+        Ok(())
+    }
+
+    /// Permanently removes conversations deleted longer ago than the
+    /// retention period; returns how many. Run periodically by the server.
+    pub async fn purge_deleted(&self) -> Result<u64> {
+        let Ok(retention) = chrono::Duration::from_std(self.settings().delete_retention) else {
+            return Ok(0);
+        };
+        let cutoff = now() - retention;
+        let txn = self.write().await?;
+        let purged = conversation::Entity::delete_many()
+            .filter(conversation::Column::DeletedAt.lt(cutoff))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(purged.rows_affected)
+    }
+
+    /// A deleted conversation still in its restore window, if the actor
+    /// took part in it (the host app: any).
+    async fn deleted_conversation<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        actor: &Actor,
+        conversation_id: i64,
+    ) -> Result<conversation::Model> {
+        let cutoff = chrono::Duration::from_std(self.settings().delete_retention)
+            .map(|d| now() - d)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let mut query = conversation::Entity::find_by_id(conversation_id)
+            .filter(conversation::Column::DeletedAt.gt(cutoff));
+        if let Actor::User(viewer) = actor {
+            query = query
+                .join(
+                    JoinType::InnerJoin,
+                    conversation::Relation::ConversationMember.def(),
+                )
+                .filter(conversation_member::Column::UserId.eq(viewer.user_id));
+        }
+        query.one(db).await?.ok_or(Error::NotFound("conversation"))
+    }
+
+    /// The viewer's totals: conversations by state, messages sent, unread.
+    pub async fn my_stats(&self, viewer: &Viewer) -> Result<Stats> {
+        let memberships = || {
+            conversation_member::Entity::find()
+                .join(
+                    JoinType::InnerJoin,
+                    conversation_member::Relation::Conversation.def(),
+                )
+                .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+        };
+        let live = Condition::all().add(conversation::Column::DeletedAt.is_null());
+        let active = memberships()
+            .filter(live.clone())
+            .filter(conversation_member::Column::Archived.eq(false))
+            .count(self.db())
+            .await?;
+        let archived = memberships()
+            .filter(live)
+            .filter(conversation_member::Column::Archived.eq(true))
+            .count(self.db())
+            .await?;
+        let deleted = memberships()
+            .filter(conversation::Column::DeletedAt.is_not_null())
+            .count(self.db())
+            .await?;
+        let messages_sent = message::Entity::find()
+            .filter(message::Column::SenderId.eq(viewer.user_id))
+            .count(self.db())
+            .await?;
+        Ok(Stats {
+            active,
+            archived,
+            deleted,
+            messages_sent,
+            unread: self.total_unread(viewer).await?,
+        })
+    }
+}
+
+/// Memberships whose mute is off or has run out at `at`.
+pub(crate) fn not_muted(at: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(conversation_member::Column::Muted.eq(false))
+        .add(conversation_member::Column::MutedUntil.lte(at))
+}
+
+/// Groups: owners and admins (and the host app); direct: either person.
+async fn require_settings_rights<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation: &conversation::Model,
+) -> Result<()> {
+    let Actor::User(viewer) = actor else {
+        return Ok(());
+    };
+    match (
+        conversation.kind,
+        role_of(db, conversation.id, viewer.user_id).await?,
+    ) {
+        (_, None) => Err(Error::NotFound("conversation")),
+        (Kind::Direct, Some(_)) | (Kind::Group, Some(Role::Owner | Role::Admin)) => Ok(()),
+        (Kind::Group, Some(Role::Member)) => Err(Error::Forbidden(
+            "only owners and admins can change a group's settings",
+        )),
+    }
+}
+
+/// Groups: the owner (and the host app); direct: either person.
+async fn require_owner<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation: &conversation::Model,
+) -> Result<()> {
+    let Actor::User(viewer) = actor else {
+        return Ok(());
+    };
+    match (
+        conversation.kind,
+        role_of(db, conversation.id, viewer.user_id).await?,
+    ) {
+        (_, None) => Err(Error::NotFound("conversation")),
+        (Kind::Direct, Some(_)) | (Kind::Group, Some(Role::Owner)) => Ok(()),
+        (Kind::Group, Some(_)) => Err(Error::Forbidden(
+            "only the owner can delete or restore a group",
+        )),
+    }
+}
+
+/// Each member's unread count, counted afresh (after a restore).
+async fn recount_unread<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<()> {
+    let members = conversation_member::Entity::find()
+        .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+        .all(db)
+        .await?;
+    for member in members {
+        let unread = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .filter(message::Column::Seq.gt(member.last_read_seq))
+            .filter(message::Column::SenderId.ne(member.user_id))
+            .count(db)
+            .await?;
+        conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::value(unread as i64),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .filter(conversation_member::Column::UserId.eq(member.user_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Optional text: trimmed, at most `max` characters; blank clears it.
+fn validate_text(field: &'static str, value: Option<String>, max: usize) -> Result<Option<String>> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// An `http` or `https` URL of at most 2048 characters; blank clears it.
+pub(crate) fn validate_url(value: Option<String>) -> Result<Option<String>> {
+    let Some(url) = validate_text("avatarUrl", value, URL_MAX)? else {
+        return Ok(None);
+    };
+    let lower = url.to_ascii_lowercase();
+    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    if !scheme_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid("avatarUrl", "must be an http or https URL"));
+    }
+    Ok(Some(url))
+}
+
+/// A JSON object of at most 16 KiB, stored as text.
+pub(crate) fn validate_metadata(value: Option<serde_json::Value>) -> Result<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if !value.is_object() {
+        return Err(Error::invalid("metadata", "must be a JSON object"));
+    }
+    let text = value.to_string();
+    if text.len() > METADATA_MAX_BYTES {
+        return Err(Error::invalid(
+            "metadata",
+            format!("must be at most {} KiB", METADATA_MAX_BYTES / 1024),
+        ));
+    }
+    Ok(Some(text))
+}

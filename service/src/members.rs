@@ -1,0 +1,357 @@
+//! Managing a group's members and their roles.
+//!
+//! Owners and admins add and remove members; only the owner (or the host
+//! app, with the admin key) manages admins and hands on ownership. Every
+//! change is checked and made under the conversation's lock and recorded in
+//! the timeline as a `system` message, published after commit.
+
+use std::collections::HashSet;
+
+use entity::{
+    conversation::{self, Kind},
+    conversation_member::{self, Role},
+    user,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    sea_query::Expr,
+};
+
+use crate::{
+    Actor, Service,
+    bus::Event,
+    conversations::insert_members,
+    error::{Error, Result},
+    timeline::{Change, append_system, lock_conversation},
+};
+
+/// What happened to the conversation when someone left.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Others remain (and one of them may now own it).
+    Remains,
+    /// The last member left: the group is gone.
+    Deleted,
+}
+
+impl Service {
+    /// Adds people to a group. Owners, admins and the host app may; people
+    /// already in it are skipped. New members start with nothing unread.
+    #[tracing::instrument(skip(self, user_ids), fields(actor = ?actor))]
+    pub async fn add_members(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+        user_ids: Vec<i64>,
+    ) -> Result<conversation::Model> {
+        if user_ids.is_empty() {
+            return Err(Error::invalid("userIds", "must name at least one user"));
+        }
+        let mut seen = HashSet::new();
+        let user_ids: Vec<i64> = user_ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        if user_ids.len() > self.settings().max_group_members {
+            return Err(self.too_many_members());
+        }
+        self.visible_group(actor, conversation_id).await?;
+        let found = user::Entity::find()
+            .filter(user::Column::Id.is_in(user_ids.iter().copied()))
+            .count(self.db())
+            .await?;
+        if found != user_ids.len() as u64 {
+            return Err(Error::invalid("userIds", "names a user who does not exist"));
+        }
+
+        let txn = self.write().await?;
+        lock_conversation(&*txn, conversation_id).await?;
+        require_manager(&*txn, actor, conversation_id, "add members").await?;
+        let existing: HashSet<i64> = member_ids(&*txn, conversation_id).await?;
+        let new: Vec<i64> = user_ids
+            .into_iter()
+            .filter(|id| !existing.contains(id))
+            .collect();
+        if existing.len() + new.len() > self.settings().max_group_members {
+            return Err(self.too_many_members());
+        }
+        if new.is_empty() {
+            drop(txn);
+            return self.group_for(actor, conversation_id).await;
+        }
+        let (conversation, notice) = append_system(
+            &*txn,
+            conversation_id,
+            actor.user_id(),
+            &Change::MembersAdded {
+                user_ids: new.clone(),
+            },
+        )
+        .await?;
+        insert_members(
+            &txn,
+            conversation_id,
+            conversation.last_activity_at,
+            notice.seq,
+            new.into_iter().map(|id| (id, Role::Member)),
+        )
+        .await?;
+        txn.commit().await?;
+        self.bus().publish(Event::MessageAdded(notice));
+        Ok(conversation)
+    }
+
+    /// Removes someone from a group. Owners and admins remove members; only
+    /// the owner removes admins; nobody removes the owner. From the commit
+    /// on, the removed user reads, sends and receives nothing there.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+        user_id: i64,
+    ) -> Result<conversation::Model> {
+        if actor.user_id() == Some(user_id) {
+            return Err(Error::invalid(
+                "userId",
+                "to leave a conversation, use leaveConversation",
+            ));
+        }
+        self.visible_group(actor, conversation_id).await?;
+        let txn = self.write().await?;
+        lock_conversation(&*txn, conversation_id).await?;
+        let acting = require_manager(&*txn, actor, conversation_id, "remove members").await?;
+        let target = role_of(&*txn, conversation_id, user_id)
+            .await?
+            .ok_or_else(|| Error::invalid("userId", "is not a member of this conversation"))?;
+        match target {
+            Role::Owner => return Err(Error::Forbidden("the owner cannot be removed")),
+            Role::Admin if acting == Some(Role::Admin) => {
+                return Err(Error::Forbidden("only the owner can remove admins"));
+            }
+            _ => {}
+        }
+        delete_member(&*txn, conversation_id, user_id).await?;
+        let (conversation, notice) = append_system(
+            &*txn,
+            conversation_id,
+            actor.user_id(),
+            &Change::MemberRemoved { user_id },
+        )
+        .await?;
+        txn.commit().await?;
+        self.bus().publish(Event::MessageAdded(notice));
+        Ok(conversation)
+    }
+
+    /// The viewer leaves a group. An owner who leaves hands ownership to
+    /// the longest-standing admin, or else the longest-standing member; a
+    /// group whose last member leaves is deleted with its messages.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn leave_conversation(&self, actor: &Actor, conversation_id: i64) -> Result<Left> {
+        let Actor::User(viewer) = actor else {
+            return Err(Error::Forbidden("only members can leave"));
+        };
+        self.visible_group(actor, conversation_id).await?;
+        let txn = self.write().await?;
+        lock_conversation(&*txn, conversation_id).await?;
+        let role = role_of(&*txn, conversation_id, viewer.user_id)
+            .await?
+            .ok_or(Error::NotFound("conversation"))?;
+        delete_member(&*txn, conversation_id, viewer.user_id).await?;
+        let remaining = conversation_member::Entity::find()
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .order_by_asc(conversation_member::Column::JoinedAt)
+            .order_by_asc(conversation_member::Column::UserId)
+            .all(&*txn)
+            .await?;
+        if remaining.is_empty() {
+            conversation::Entity::delete_by_id(conversation_id)
+                .exec(&*txn)
+                .await?;
+            txn.commit().await?;
+            return Ok(Left::Deleted);
+        }
+        let new_owner = if role == Role::Owner {
+            let heir = remaining
+                .iter()
+                .find(|m| m.role == Role::Admin)
+                .or_else(|| remaining.first())
+                .map(|m| m.user_id);
+            if let Some(heir) = heir {
+                set_role(&*txn, conversation_id, heir, Role::Owner).await?;
+            }
+            heir
+        } else {
+            None
+        };
+        let (_, notice) = append_system(
+            &*txn,
+            conversation_id,
+            Some(viewer.user_id),
+            &Change::MemberLeft {
+                user_id: viewer.user_id,
+                new_owner,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.bus().publish(Event::MessageAdded(notice));
+        Ok(Left::Remains)
+    }
+
+    /// Changes a member's role. Only the owner (or the host app) may; making
+    /// someone the owner hands ownership over, and the old owner becomes an
+    /// admin.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn set_member_role(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+        user_id: i64,
+        role: Role,
+    ) -> Result<conversation::Model> {
+        self.visible_group(actor, conversation_id).await?;
+        let txn = self.write().await?;
+        lock_conversation(&*txn, conversation_id).await?;
+        let acting = match actor {
+            Actor::User(viewer) => role_of(&*txn, conversation_id, viewer.user_id).await?,
+            Actor::HostApp => Some(Role::Owner),
+        };
+        if acting != Some(Role::Owner) {
+            return Err(Error::Forbidden("only the owner can change roles"));
+        }
+        let current = role_of(&*txn, conversation_id, user_id)
+            .await?
+            .ok_or_else(|| Error::invalid("userId", "is not a member of this conversation"))?;
+        if current == role {
+            drop(txn);
+            return self.group_for(actor, conversation_id).await;
+        }
+        if current == Role::Owner {
+            return Err(Error::invalid(
+                "role",
+                "the owner's role changes only by making someone else the owner",
+            ));
+        }
+        if role == Role::Owner {
+            conversation_member::Entity::update_many()
+                .col_expr(conversation_member::Column::Role, Expr::value(Role::Admin))
+                .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+                .filter(conversation_member::Column::Role.eq(Role::Owner))
+                .exec(&*txn)
+                .await?;
+        }
+        set_role(&*txn, conversation_id, user_id, role).await?;
+        let (conversation, notice) = append_system(
+            &*txn,
+            conversation_id,
+            actor.user_id(),
+            &Change::RoleChanged { user_id, role },
+        )
+        .await?;
+        txn.commit().await?;
+        self.bus().publish(Event::MessageAdded(notice));
+        Ok(conversation)
+    }
+
+    /// The group, if the actor may see it: members see their groups, the
+    /// host app sees every live one. Direct conversations have fixed
+    /// members.
+    async fn visible_group(&self, actor: &Actor, id: i64) -> Result<conversation::Model> {
+        let conversation = self.group_for(actor, id).await?;
+        if conversation.kind != Kind::Group {
+            return Err(Error::invalid(
+                "conversationId",
+                "a direct conversation's members cannot change",
+            ));
+        }
+        Ok(conversation)
+    }
+
+    /// The live conversation as the actor may see it.
+    pub(crate) async fn group_for(&self, actor: &Actor, id: i64) -> Result<conversation::Model> {
+        match actor {
+            Actor::User(viewer) => self.conversation(viewer, id).await,
+            Actor::HostApp => conversation::Entity::find_by_id(id)
+                .filter(conversation::Column::DeletedAt.is_null())
+                .one(self.db())
+                .await?
+                .ok_or(Error::NotFound("conversation")),
+        }
+    }
+
+    fn too_many_members(&self) -> Error {
+        let max = self.settings().max_group_members;
+        Error::invalid("userIds", format!("a group has at most {max} members"))
+    }
+}
+
+/// The actor's role, if they may manage members (owner or admin; the host
+/// app counts as an owner).
+async fn require_manager<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation_id: i64,
+    what: &'static str,
+) -> Result<Option<Role>> {
+    let Actor::User(viewer) = actor else {
+        return Ok(None);
+    };
+    match role_of(db, conversation_id, viewer.user_id).await? {
+        Some(role @ (Role::Owner | Role::Admin)) => Ok(Some(role)),
+        Some(Role::Member) => Err(Error::Forbidden(match what {
+            "add members" => "only owners and admins can add members",
+            _ => "only owners and admins can remove members",
+        })),
+        None => Err(Error::NotFound("conversation")),
+    }
+}
+
+pub(crate) async fn role_of<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+    user_id: i64,
+) -> Result<Option<Role>> {
+    Ok(
+        conversation_member::Entity::find_by_id((conversation_id, user_id))
+            .one(db)
+            .await?
+            .map(|m| m.role),
+    )
+}
+
+async fn member_ids<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<HashSet<i64>> {
+    Ok(conversation_member::Entity::find()
+        .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect())
+}
+
+async fn set_role<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+    user_id: i64,
+    role: Role,
+) -> Result<()> {
+    conversation_member::Entity::update(conversation_member::ActiveModel {
+        conversation_id: Set(conversation_id),
+        user_id: Set(user_id),
+        role: Set(role),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+async fn delete_member<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+    user_id: i64,
+) -> Result<()> {
+    conversation_member::Entity::delete_by_id((conversation_id, user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

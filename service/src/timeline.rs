@@ -1,0 +1,242 @@
+//! A conversation's timeline: handing out seqs, and the `system` messages
+//! that record changes to the conversation in it.
+//!
+//! Everything that appends to a timeline starts by bumping the
+//! conversation's `last_seq`, which takes its row lock on PostgreSQL (and
+//! runs under the write lock on SQLite). That one lock orders messages,
+//! membership changes and deletion, so a check made after taking it (is
+//! the sender still a member?) cannot be overtaken by a change.
+
+use entity::{
+    conversation, conversation_member,
+    message::{self, Kind},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait},
+};
+use serde_json::json;
+
+use crate::{
+    error::{Error, Result},
+    time::now,
+};
+
+/// Takes the next seq of a live (not deleted) conversation and moves its
+/// activity time forward, never back: a writer that waited for the lock may
+/// carry an earlier time than the one before it. Returns the conversation
+/// as updated; `NotFound` when it does not exist or is deleted.
+pub(crate) async fn next_seq<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+) -> Result<conversation::Model> {
+    let at = now();
+    let activity = Expr::case(
+        Expr::col(conversation::Column::LastActivityAt).lt(at),
+        Expr::value(at),
+    )
+    .finally(Expr::col(conversation::Column::LastActivityAt));
+    let bumped = conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::LastSeq,
+            Expr::col(conversation::Column::LastSeq).add(1),
+        )
+        .col_expr(conversation::Column::LastActivityAt, activity.into())
+        .filter(conversation::Column::Id.eq(conversation_id))
+        .filter(conversation::Column::DeletedAt.is_null())
+        .exec_with_returning(db)
+        .await?;
+    bumped
+        .into_iter()
+        .next()
+        .ok_or(Error::NotFound("conversation"))
+}
+
+/// Locks a live conversation for a change to its members or settings (a
+/// row lock on PostgreSQL; SQLite's write lock is already held), so that
+/// checks made after it hold until commit.
+pub(crate) async fn lock_conversation<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+) -> Result<conversation::Model> {
+    conversation::Entity::find_by_id(conversation_id)
+        .filter(conversation::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("conversation"))
+}
+
+/// A change to a conversation, as its system message records it. User ids
+/// are the service's; the API shows them as global ids.
+#[derive(Clone, Debug)]
+pub enum Change {
+    MembersAdded {
+        user_ids: Vec<i64>,
+    },
+    MemberRemoved {
+        user_id: i64,
+    },
+    MemberLeft {
+        user_id: i64,
+        new_owner: Option<i64>,
+    },
+    RoleChanged {
+        user_id: i64,
+        role: conversation_member::Role,
+    },
+    Updated {
+        fields: Vec<&'static str>,
+        title: Option<String>,
+    },
+}
+
+/// Appends a `system` message describing `change`, made by `actor` (`None`
+/// for the host app), inside the caller's transaction. The members' inbox
+/// key moves; unread counts do not. Returns the conversation as updated and
+/// the message.
+pub(crate) async fn append_system<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+    actor: Option<i64>,
+    change: &Change,
+) -> Result<(conversation::Model, message::Model)> {
+    let conversation = next_seq(db, conversation_id).await?;
+    let names = Names::load(db, actor, change).await?;
+    let (kind, details, body) = describe(actor, change, &names);
+    let mut metadata = json!({ "type": kind, "actorId": actor });
+    if let (Some(target), serde_json::Value::Object(extra)) = (metadata.as_object_mut(), details) {
+        target.extend(extra);
+    }
+    conversation_member::Entity::update_many()
+        .col_expr(
+            conversation_member::Column::LastActivityAt,
+            Expr::value(conversation.last_activity_at),
+        )
+        .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+        .exec(db)
+        .await?;
+    let notice = message::ActiveModel {
+        conversation_id: Set(conversation_id),
+        seq: Set(conversation.last_seq),
+        sender_id: Set(None),
+        body: Set(body),
+        client_message_id: Set(None),
+        created_at: Set(Ord::max(now(), conversation.last_activity_at)),
+        kind: Set(Kind::System),
+        metadata: Set(Some(metadata.to_string())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((conversation, notice))
+}
+
+/// Display names of the people a change mentions.
+struct Names(std::collections::HashMap<i64, String>);
+
+impl Names {
+    async fn load<C: ConnectionTrait>(db: &C, actor: Option<i64>, change: &Change) -> Result<Self> {
+        let mut ids: Vec<i64> = actor.into_iter().collect();
+        match change {
+            Change::MembersAdded { user_ids } => ids.extend(user_ids),
+            Change::MemberRemoved { user_id } | Change::RoleChanged { user_id, .. } => {
+                ids.push(*user_id)
+            }
+            Change::MemberLeft { user_id, new_owner } => {
+                ids.push(*user_id);
+                ids.extend(new_owner);
+            }
+            Change::Updated { .. } => {}
+        }
+        let users = entity::user::Entity::find()
+            .filter(entity::user::Column::Id.is_in(ids))
+            .all(db)
+            .await?;
+        Ok(Self(
+            users.into_iter().map(|u| (u.id, u.display_name)).collect(),
+        ))
+    }
+
+    fn of(&self, id: i64) -> &str {
+        self.0.get(&id).map_or("someone", String::as_str)
+    }
+
+    fn list(&self, ids: &[i64]) -> String {
+        let names: Vec<&str> = ids.iter().map(|id| self.of(*id)).collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => (*one).to_owned(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+}
+
+/// The change's type, its details for `metadata`, and a readable body.
+fn describe(
+    actor: Option<i64>,
+    change: &Change,
+    names: &Names,
+) -> (&'static str, serde_json::Value, String) {
+    let who = actor.map(|id| names.of(id).to_owned());
+    match change {
+        Change::MembersAdded { user_ids } => (
+            "members_added",
+            json!({ "userIds": user_ids }),
+            match who {
+                Some(who) => format!("{who} added {}", names.list(user_ids)),
+                None => format!("{} joined", names.list(user_ids)),
+            },
+        ),
+        Change::MemberRemoved { user_id } => (
+            "member_removed",
+            json!({ "userId": user_id }),
+            match who {
+                Some(who) => format!("{who} removed {}", names.of(*user_id)),
+                None => format!("{} was removed", names.of(*user_id)),
+            },
+        ),
+        Change::MemberLeft { user_id, new_owner } => (
+            "member_left",
+            json!({ "userId": user_id, "newOwnerId": new_owner }),
+            match new_owner {
+                Some(owner) => format!(
+                    "{} left; {} is now the owner",
+                    names.of(*user_id),
+                    names.of(*owner)
+                ),
+                None => format!("{} left", names.of(*user_id)),
+            },
+        ),
+        Change::RoleChanged { user_id, role } => {
+            let role_name = match role {
+                conversation_member::Role::Owner => "the owner",
+                conversation_member::Role::Admin => "an admin",
+                conversation_member::Role::Member => "a member",
+            };
+            let role_key = match role {
+                conversation_member::Role::Owner => "OWNER",
+                conversation_member::Role::Admin => "ADMIN",
+                conversation_member::Role::Member => "MEMBER",
+            };
+            (
+                "role_changed",
+                json!({ "userId": user_id, "role": role_key }),
+                match who {
+                    Some(who) => format!("{who} made {} {role_name}", names.of(*user_id)),
+                    None => format!("{} is now {role_name}", names.of(*user_id)),
+                },
+            )
+        }
+        Change::Updated { fields, title } => (
+            "conversation_updated",
+            json!({ "fields": fields, "title": title }),
+            match (who, title) {
+                (Some(who), Some(title)) => format!("{who} renamed the conversation to “{title}”"),
+                (None, Some(title)) => format!("The conversation was renamed to “{title}”"),
+                (Some(who), None) => format!("{who} updated the conversation"),
+                (None, None) => "The conversation was updated".to_owned(),
+            },
+        ),
+    }
+}
