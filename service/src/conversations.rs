@@ -370,11 +370,8 @@ impl Service {
         // Locks the conversation's row on PostgreSQL (SQLite's write lock
         // is already held), so no send slips in between the count below and
         // the update: the unread count stays exact.
-        let conversation = conversation::Entity::find_by_id(conversation_id)
-            .lock_exclusive()
-            .one(&*txn)
-            .await?
-            .ok_or(Error::NotFound("conversation"))?;
+        // A deleted conversation is not read into anyone's counts.
+        let conversation = crate::timeline::lock_conversation(&*txn, conversation_id).await?;
         let target = up_to_seq.map_or(conversation.last_seq, |seq| {
             Ord::min(seq, conversation.last_seq)
         });

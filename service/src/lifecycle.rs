@@ -363,8 +363,13 @@ impl Service {
             .filter(conversation_member::Column::Archived.eq(true))
             .count(self.db())
             .await?;
+        // Only what can still be restored: past the retention period a
+        // deleted conversation waits for the purge and counts as gone.
+        let cutoff = chrono::Duration::from_std(self.settings().delete_retention)
+            .map(|d| now() - d)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let deleted = memberships()
-            .filter(conversation::Column::DeletedAt.is_not_null())
+            .filter(conversation::Column::DeletedAt.gt(cutoff))
             .count(self.db())
             .await?;
         let messages_sent = message::Entity::find()

@@ -167,6 +167,9 @@ impl Service {
                 .exec(&*txn)
                 .await?;
             txn.commit().await?;
+            // Streams still open on it (the leaver's own) end.
+            self.bus()
+                .publish(Event::ConversationChanged { conversation_id });
             return Ok(Left::Deleted);
         }
         let new_owner = if role == Role::Owner {

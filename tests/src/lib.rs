@@ -173,6 +173,15 @@ impl TestApp {
     }
 }
 
+/// The row id inside a global id (`base64("User:42")` is 42).
+pub fn decode_id(id: &str) -> Result<i64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id)?;
+    let text = String::from_utf8(bytes)?;
+    let (_, raw) = text.split_once(':').context("not a global id")?;
+    Ok(raw.parse()?)
+}
+
 /// The `extensions.code` of the first error.
 pub fn error_code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]

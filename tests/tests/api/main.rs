@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod authz;
 mod conversations;
+mod groups;
 mod http;
+mod lifecycle;
 mod messages;
 mod schema;
 mod subscriptions;
