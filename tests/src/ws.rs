@@ -63,7 +63,9 @@ impl WsClient {
 
     /// True when nothing arrives within `wait`.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
-        matches!(tokio::time::timeout(wait, self.stream.next()).await, Err(_))
+        tokio::time::timeout(wait, self.stream.next())
+            .await
+            .is_err()
     }
 
     /// Waits for the server's close frame; its code and reason.

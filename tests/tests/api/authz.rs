@@ -391,7 +391,7 @@ async fn expire(app: &TestApp, user: &TestUser) -> Result<()> {
     Ok(())
 }
 
-fn token_of<'a>(world: &'a World, who: Who) -> Option<&'a str> {
+fn token_of(world: &World, who: Who) -> Option<&str> {
     let key = match who {
         Who::Anonymous => return None,
         Who::Expired => "expired",

@@ -14,7 +14,9 @@ const LEAVE: &str =
     "mutation($c: ID!) { leaveConversation(conversationId: $c) { conversationId deleted } }";
 const MEMBERS: &str = "query($c: ID!) { conversation(id: $c) { memberCount myRole members(first: 100) { nodes { role user { id username } } } } }";
 const TIMELINE: &str = "query($c: ID!) { conversation(id: $c) { lastSeq unreadCount messages(last: 100) { nodes { id seq kind body metadata sender { id } } } } }";
-const FOLLOW: &str = "subscription($c: ID!) { messageAdded(conversationId: $c) { seq body kind } }";
+/// With `afterSeq`, a stream that is set up late still gets every message
+/// after that seq: no test depends on how soon the server subscribes.
+const FOLLOW: &str = "subscription($c: ID!, $after: Int) { messageAdded(conversationId: $c, afterSeq: $after) { seq body kind } }";
 
 /// Creates a group owned by `owner`; its id.
 async fn create_group(
@@ -612,8 +614,8 @@ async fn a_removed_member_loses_access_at_once() -> anyhow::Result<()> {
     let earlier_id = earlier["id"].as_str().unwrap().to_owned();
 
     let mut ws = app.ws(&goes.token).await?;
-    ws.subscribe("live", FOLLOW, json!({"c": group})).await?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    ws.subscribe("live", FOLLOW, json!({"c": group, "after": 1}))
+        .await?;
     app.send(&owner, &group, "before removal").await?;
     assert_eq!(
         ws.next_data("live").await?["data"]["messageAdded"]["body"],
@@ -762,8 +764,8 @@ async fn a_member_who_leaves_stops_receiving() -> anyhow::Result<()> {
     let leaver = app.register("leaver").await?;
     let group = create_group(&app, &owner, Some("Crew"), &[&leaver]).await?;
     let mut ws = app.ws(&leaver.token).await?;
-    ws.subscribe("live", FOLLOW, json!({"c": group})).await?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    ws.subscribe("live", FOLLOW, json!({"c": group, "after": 0}))
+        .await?;
     app.send(&owner, &group, "before").await?;
     assert_eq!(
         ws.next_data("live").await?["data"]["messageAdded"]["body"],
@@ -790,8 +792,8 @@ async fn the_last_member_leaving_ends_their_open_stream() -> anyhow::Result<()> 
     let group = create_group(&app, &owner, Some("Crew"), &[&other]).await?;
     app.ok(&other.token, LEAVE, json!({"c": group})).await?;
     let mut ws = app.ws(&owner.token).await?;
-    ws.subscribe("live", FOLLOW, json!({"c": group})).await?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    ws.subscribe("live", FOLLOW, json!({"c": group, "after": 1}))
+        .await?;
     app.send(&owner, &group, "alone").await?;
     assert_eq!(
         ws.next_data("live").await?["data"]["messageAdded"]["body"],

@@ -45,7 +45,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     // All reconnect at once with the last seq they saw (0).
     let ws_url = ctx.target.ws_url();
     let started = Instant::now();
-    let results: Vec<(Duration, Vec<i64>)> = stream::iter(subscribers.into_iter())
+    let results: Vec<(Duration, Vec<i64>)> = stream::iter(subscribers)
         .map(|(token, gid)| {
             let ws_url = ws_url.clone();
             async move {
