@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use service::{
     entity::{
         conversation::{self, Kind as ModelKind},
-        conversation_member::{self, Role},
-        message, user,
+        conversation_member, message, user,
     },
     page::{Page, PageArgs},
 };

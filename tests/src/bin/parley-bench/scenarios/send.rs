@@ -113,7 +113,10 @@ async fn insert_directly(
     conversation_member::Entity::update_many()
         .col_expr(conversation_member::Column::LastReadSeq, Expr::value(seq))
         .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
-        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(now))
+        .col_expr(
+            conversation_member::Column::LastActivityAt,
+            Expr::value(now),
+        )
         .filter(conversation_member::Column::ConversationId.eq(conversation_id))
         .filter(conversation_member::Column::UserId.eq(sender))
         .exec(&*txn)
@@ -123,7 +126,10 @@ async fn insert_directly(
             conversation_member::Column::UnreadCount,
             Expr::col(conversation_member::Column::UnreadCount).add(1),
         )
-        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(now))
+        .col_expr(
+            conversation_member::Column::LastActivityAt,
+            Expr::value(now),
+        )
         .filter(conversation_member::Column::ConversationId.eq(conversation_id))
         .filter(conversation_member::Column::UserId.ne(sender))
         .exec(&*txn)
