@@ -7,15 +7,21 @@
 // Unit tests may unwrap; the code they test may not.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod account;
 pub mod auth;
 pub mod bus;
 pub mod conversations;
 pub mod db;
 pub mod error;
+pub mod host_app;
+pub mod identity;
+pub mod jwt;
+mod last_seen;
 pub mod messages;
 pub mod page;
 mod password;
 mod sending;
+pub mod sessions;
 mod time;
 pub mod users;
 
@@ -32,6 +38,8 @@ use sea_orm::DatabaseConnection;
 pub use bus::{Event, EventBus};
 pub use entity;
 pub use error::{Error, Result};
+pub use host_app::AdminKey;
+pub use jwt::JwtVerifier;
 
 /// Send lanes on PostgreSQL (see [`sending`]): enough to keep a few
 /// commits in flight, far fewer than the pool's connections.
@@ -44,6 +52,11 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Most members a group may have, its owner included.
     pub max_group_members: usize,
+    /// How host-app JWTs are verified; `None` turns JWT sign-in off.
+    pub jwt: Option<JwtVerifier>,
+    /// The key that makes a request the host app's; `None` turns the
+    /// host-app operations off.
+    pub admin_key: Option<AdminKey>,
 }
 
 impl Default for Settings {
@@ -51,15 +64,37 @@ impl Default for Settings {
         Self {
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_group_members: 1000,
+            jwt: None,
+            admin_key: None,
         }
     }
 }
+
+/// A setting the operator gave that cannot work: the server refuses to
+/// start rather than fail on every request.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
 
 /// The signed-in user a request acts for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Viewer {
     pub user_id: i64,
+    /// The session row the request's token stands for, or
+    /// [`Viewer::NO_SESSION`].
     pub session_id: i64,
+}
+
+impl Viewer {
+    /// The `session_id` of viewers without a session row: users signed in
+    /// by a host-app JWT (the token itself is the credential, re-verified on
+    /// every request) and bots the host app sends as. Row ids start at 1.
+    pub const NO_SESSION: i64 = 0;
+
+    /// The viewer's session row, if it has one.
+    pub fn session(&self) -> Option<i64> {
+        (self.session_id != Self::NO_SESSION).then_some(self.session_id)
+    }
 }
 
 /// Who performs an operation: a signed-in user, or the host app itself
