@@ -1,13 +1,16 @@
 //! The GraphQL schema: one Query/Mutation/Subscription part per domain,
 //! merged here, with the limits that keep hostile queries cheap.
 
+mod account;
 pub mod context;
 mod conversations;
 pub mod error;
+mod host_app;
 pub mod ids;
 pub mod loaders;
 mod messages;
 pub mod request;
+mod sessions;
 mod types;
 mod users;
 
@@ -15,17 +18,27 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
 
 use self::{
+    account::AccountSettingsMutation,
     conversations::{ConversationMutation, ConversationQuery},
+    host_app::HostAppMutation,
     loaders::Loaders,
     messages::{MessageMutation, MessageSubscription},
+    sessions::{SessionMutation, SessionQuery},
     users::{AccountMutation, UserQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, ConversationQuery);
+pub struct Query(UserQuery, ConversationQuery, SessionQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, ConversationMutation, MessageMutation);
+pub struct Mutation(
+    AccountMutation,
+    AccountSettingsMutation,
+    SessionMutation,
+    ConversationMutation,
+    MessageMutation,
+    HostAppMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(MessageSubscription);
