@@ -6,8 +6,11 @@
 
 mod accounts;
 mod conversations;
+mod host_app;
 mod http;
+mod identity;
 mod messages;
+mod profile;
 mod schema;
 mod subscriptions;
 mod websocket;
