@@ -101,9 +101,11 @@ impl Service {
         let txn = self.write().await?;
         let (token, expires_at) = self.create_session(&txn, user.id).await?;
         let at = now();
-        mark_seen(&*txn, user.id, at).await?;
+        let seen = mark_seen(&*txn, user.id, at).await?;
         txn.commit().await?;
-        user.last_seen_at = user.last_seen_at.max(Some(at));
+        if seen {
+            user.last_seen_at = Some(at);
+        }
         Ok(SignedIn {
             token,
             expires_at,

@@ -44,13 +44,14 @@ impl Service {
     }
 }
 
-/// Sets `last_seen_at` to `at` unless it was set less than a minute before.
+/// Sets `last_seen_at` to `at` unless it was set less than a minute before;
+/// true when it did.
 pub(crate) async fn mark_seen<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    user::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let updated = user::Entity::update_many()
         .col_expr(user::Column::LastSeenAt, Expr::value(at))
         .filter(user::Column::Id.eq(user_id))
         .filter(
@@ -60,7 +61,7 @@ pub(crate) async fn mark_seen<C: ConnectionTrait>(
         )
         .exec(db)
         .await?;
-    Ok(())
+    Ok(updated.rows_affected > 0)
 }
 
 #[cfg(test)]
