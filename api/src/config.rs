@@ -1,6 +1,6 @@
 //! Command line and environment.
 
-use std::time::Duration;
+use std::{convert::Infallible, fmt, str::FromStr, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -94,6 +94,63 @@ pub struct Config {
     /// How long shutdown waits for open requests and sockets.
     #[arg(long, env = "PARLEY_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_timeout: Duration,
+
+    /// Sign users in with the host app's JWTs signed with HS256 and this
+    /// secret (at least 32 bytes). Exclusive with --jwt-public-key.
+    #[arg(long, env = "PARLEY_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Sign users in with the host app's JWTs signed with RS256 or ES256:
+    /// the public key as PEM text, or the path of a PEM file.
+    #[arg(long, env = "PARLEY_JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<String>,
+
+    /// Require this `iss` in host-app JWTs.
+    #[arg(long, env = "PARLEY_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
+    /// Require this `aud` in host-app JWTs (set it when the key also signs
+    /// tokens for other services).
+    #[arg(long, env = "PARLEY_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+
+    /// Clock skew tolerated when checking a JWT's `exp` and `nbf`.
+    #[arg(long, env = "PARLEY_JWT_LEEWAY", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub jwt_leeway: Duration,
+
+    /// The host app's key (at least 32 bytes): `Authorization: Bearer
+    /// <key>` over HTTP may create users and bots and send as bots.
+    #[arg(long, env = "PARLEY_ADMIN_KEY", hide_env_values = true, global = true)]
+    pub admin_key: Option<Secret>,
+}
+
+/// A secret setting: shown as `***` by `Debug`, so a logged config never
+/// carries it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(value))
+    }
 }
 
 impl Config {

@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use service::{EventBus, Service, Settings, db};
+use service::{AdminKey, EventBus, JwtVerifier, Service, Settings, db};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
@@ -16,6 +16,8 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("cannot open the database: {0}")]
     Database(#[source] sea_orm::DbErr),
     #[error("cannot apply migrations: {0}")]
@@ -42,6 +44,50 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, Startu
     Ok(conn)
 }
 
+/// The JWT verifier the config asks for: none, HS256 with a secret, or
+/// RS256 / ES256 with a public key given as PEM text or a PEM file's path.
+fn jwt_verifier(config: &Config) -> Result<Option<JwtVerifier>, StartupError> {
+    let invalid = |err: service::SettingsError| StartupError::Config(err.to_string());
+    let verifier = match (&config.jwt_secret, &config.jwt_public_key) {
+        (None, None) => {
+            if config.jwt_issuer.is_some() || config.jwt_audience.is_some() {
+                return Err(StartupError::Config(
+                    "a JWT issuer or audience is set, but neither a JWT secret nor a public key"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(_), Some(_)) => {
+            return Err(StartupError::Config(
+                "set either the JWT secret (HS256) or the JWT public key (RS256/ES256), not both"
+                    .into(),
+            ));
+        }
+        (Some(secret), None) => JwtVerifier::hs256(secret.expose()).map_err(invalid)?,
+        (None, Some(key)) => {
+            let pem = if key.trim_start().starts_with("-----BEGIN") {
+                key.clone()
+            } else {
+                std::fs::read_to_string(key).map_err(|err| {
+                    StartupError::Config(format!(
+                        "cannot read the JWT public key file {key}: {err}"
+                    ))
+                })?
+            };
+            JwtVerifier::public_key_pem(&pem).map_err(invalid)?
+        }
+    };
+    let mut verifier = verifier.with_leeway(config.jwt_leeway);
+    if let Some(issuer) = &config.jwt_issuer {
+        verifier = verifier.with_issuer(issuer);
+    }
+    if let Some(audience) = &config.jwt_audience {
+        verifier = verifier.with_audience(audience);
+    }
+    Ok(Some(verifier))
+}
+
 /// A built app, bound to its port, not yet serving.
 pub struct Application {
     listener: TcpListener,
@@ -51,16 +97,26 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let settings = Settings {
+            token_ttl: config.token_ttl,
+            max_group_members: config.max_group_members,
+            delete_retention: config.delete_retention,
+            jwt: jwt_verifier(&config)?,
+            admin_key: config
+                .admin_key
+                .as_ref()
+                .map(|key| AdminKey::new(key.expose()))
+                .transpose()
+                .map_err(|err| StartupError::Config(err.to_string()))?,
+        };
+        if let Some(jwt) = &settings.jwt {
+            tracing::info!(algorithm = jwt.algorithm(), "host-app JWT sign-in is on");
+        }
+        if settings.admin_key.is_some() {
+            tracing::info!("the admin key is set: host-app operations are on");
+        }
         let conn = open_database(&config).await?;
-        let service = Service::new(
-            conn,
-            EventBus::new(),
-            Settings {
-                token_ttl: config.token_ttl,
-                max_group_members: config.max_group_members,
-                delete_retention: config.delete_retention,
-            },
-        );
+        let service = Service::new(conn, EventBus::new(), settings);
         let listener =
             TcpListener::bind(&config.listen)
                 .await

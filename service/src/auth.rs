@@ -1,5 +1,5 @@
 //! Accounts and sessions: register, log in, log out, and turning a bearer
-//! token back into a [`Viewer`].
+//! token (a session token, or a host-app JWT) back into a [`Viewer`].
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{session, user};
@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 use crate::{
     Service, Viewer, db,
     error::{Error, Internal, Result, is_unique_violation},
+    jwt::looks_like_jwt,
+    last_seen::mark_seen,
     time::now,
     users::validate_display_name,
 };
@@ -38,7 +40,7 @@ impl Service {
     #[tracing::instrument(skip_all, fields(username = %input.username))]
     pub async fn register(&self, input: Register) -> Result<SignedIn> {
         let username = validate_username(&input.username)?;
-        validate_password(&input.password)?;
+        validate_password("password", &input.password)?;
         let display_name = match input.display_name {
             Some(name) => validate_display_name(&name)?,
             None => username.clone(),
@@ -58,6 +60,7 @@ impl Service {
             password_hash: Set(Some(password_hash)),
             created_at: Set(at),
             updated_at: Set(at),
+            last_seen_at: Set(Some(at)),
             ..Default::default()
         }
         .insert(&*txn)
@@ -94,10 +97,15 @@ impl Service {
         if !self.passwords.verify(password, hash).await? {
             return Err(Error::Unauthenticated(BAD_CREDENTIALS));
         }
-        let user = user.ok_or(Error::Unauthenticated(BAD_CREDENTIALS))?;
+        let mut user = user.ok_or(Error::Unauthenticated(BAD_CREDENTIALS))?;
         let txn = self.write().await?;
         let (token, expires_at) = self.create_session(&txn, user.id).await?;
+        let at = now();
+        let seen = mark_seen(&*txn, user.id, at).await?;
         txn.commit().await?;
+        if seen {
+            user.last_seen_at = Some(at);
+        }
         Ok(SignedIn {
             token,
             expires_at,
@@ -105,32 +113,46 @@ impl Service {
         })
     }
 
-    /// Revokes the session the viewer is using.
+    /// Revokes the session the viewer is using. `false` when there is none
+    /// to revoke: a host-app JWT has no session, and stays valid until its
+    /// `exp` (the host app stops issuing it).
     #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
-    pub async fn logout(&self, viewer: &Viewer) -> Result<()> {
+    pub async fn logout(&self, viewer: &Viewer) -> Result<bool> {
+        let Some(session_id) = viewer.session() else {
+            return Ok(false);
+        };
         let txn = self.write().await?;
-        session::Entity::delete_by_id(viewer.session_id)
+        let deleted = session::Entity::delete_by_id(session_id)
             .exec(&*txn)
             .await?;
         txn.commit().await?;
-        Ok(())
+        Ok(deleted.rows_affected > 0)
     }
 
-    /// The viewer a bearer token stands for: `Unauthenticated` when the
-    /// token is unknown, revoked or expired.
+    /// The viewer a bearer token stands for: a host-app JWT when it has a
+    /// JWT's shape (and JWTs are configured), else a session token.
+    /// `Unauthenticated` when the token is unknown, revoked or expired.
+    /// Notes the user as seen (at most once a minute).
     pub async fn authenticate(&self, token: &str) -> Result<Viewer> {
         const INVALID: &str = "invalid or expired token";
-        if token.is_empty() || token.len() > 256 {
+        if looks_like_jwt(token) {
+            return self.authenticate_jwt(token).await;
+        }
+        // Session tokens are 43 characters of base64url.
+        if token.is_empty() || token.len() > 256 || token.contains('.') {
             return Err(Error::Unauthenticated(INVALID));
         }
-        let session = session::Entity::find()
+        let (session, user) = session::Entity::find()
             .filter(session::Column::TokenHash.eq(hash_token(token)))
+            .find_also_related(user::Entity)
             .one(self.db())
             .await?
             .ok_or(Error::Unauthenticated(INVALID))?;
+        let user = user.ok_or(Error::Unauthenticated(INVALID))?;
         if session.expires_at <= now() {
             return Err(Error::Unauthenticated(INVALID));
         }
+        self.note_seen(&user).await;
         Ok(Viewer {
             user_id: session.user_id,
             session_id: session.id,
@@ -193,11 +215,12 @@ fn validate_username(raw: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn validate_password(password: &str) -> Result<()> {
+/// 8 to 1024 characters; `field` names the input in the error.
+pub(crate) fn validate_password(field: &'static str, password: &str) -> Result<()> {
     let len = password.chars().count();
     if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
         return Err(Error::invalid(
-            "password",
+            field,
             format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"),
         ));
     }

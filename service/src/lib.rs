@@ -7,17 +7,23 @@
 // Unit tests may unwrap; the code they test may not.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod account;
 pub mod auth;
 pub mod bus;
 pub mod conversations;
 pub mod db;
 pub mod error;
+pub mod host_app;
+pub mod identity;
+pub mod jwt;
+mod last_seen;
 pub mod lifecycle;
 pub mod members;
 pub mod messages;
 pub mod page;
 mod password;
 mod sending;
+pub mod sessions;
 mod time;
 pub mod timeline;
 pub mod users;
@@ -35,6 +41,8 @@ use sea_orm::DatabaseConnection;
 pub use bus::{Event, EventBus};
 pub use entity;
 pub use error::{Error, Result};
+pub use host_app::AdminKey;
+pub use jwt::JwtVerifier;
 
 /// Send lanes on PostgreSQL (see [`sending`]): enough to keep a few
 /// commits in flight, far fewer than the pool's connections.
@@ -49,6 +57,11 @@ pub struct Settings {
     pub max_group_members: usize,
     /// How long a deleted conversation can be restored before it is purged.
     pub delete_retention: Duration,
+    /// How host-app JWTs are verified; `None` turns JWT sign-in off.
+    pub jwt: Option<JwtVerifier>,
+    /// The key that makes a request the host app's; `None` turns the
+    /// host-app operations off.
+    pub admin_key: Option<AdminKey>,
 }
 
 impl Default for Settings {
@@ -57,15 +70,37 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_group_members: 1000,
             delete_retention: Duration::from_secs(30 * 24 * 3600),
+            jwt: None,
+            admin_key: None,
         }
     }
 }
+
+/// A setting the operator gave that cannot work: the server refuses to
+/// start rather than fail on every request.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
 
 /// The signed-in user a request acts for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Viewer {
     pub user_id: i64,
+    /// The session row the request's token stands for, or
+    /// [`Viewer::NO_SESSION`].
     pub session_id: i64,
+}
+
+impl Viewer {
+    /// The `session_id` of viewers without a session row: users signed in
+    /// by a host-app JWT (the token itself is the credential, re-verified on
+    /// every request) and bots the host app sends as. Row ids start at 1.
+    pub const NO_SESSION: i64 = 0;
+
+    /// The viewer's session row, if it has one.
+    pub fn session(&self) -> Option<i64> {
+        (self.session_id != Self::NO_SESSION).then_some(self.session_id)
+    }
 }
 
 /// Who performs an operation: a signed-in user, or the host app itself

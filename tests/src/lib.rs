@@ -6,12 +6,14 @@
 //! is dropped when the test ends.
 
 pub mod db;
+pub mod jwt;
 pub mod ws;
 
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::{Context, Result, bail};
-use api::{Application, Config};
+use api::{Application, Config, config::Secret};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use service::Service;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -40,6 +42,17 @@ pub struct TestUser {
 
 pub async fn spawn_app() -> Result<TestApp> {
     spawn_app_with(|_| {}).await
+}
+
+/// A server with host-app sign-in on: HS256 JWTs with [`jwt::SECRET`]
+/// (no leeway, so expiry tests need not wait) and [`jwt::ADMIN_KEY`].
+pub async fn spawn_host_app() -> Result<TestApp> {
+    spawn_app_with(|c| {
+        c.jwt_secret = Some(Secret::new(jwt::SECRET));
+        c.jwt_leeway = Duration::ZERO;
+        c.admin_key = Some(Secret::new(jwt::ADMIN_KEY));
+    })
+    .await
 }
 
 /// Starts a server whose config `adjust` may change first.
@@ -97,6 +110,40 @@ impl TestApp {
             bail!("unexpected errors for {query}: {response:#}");
         }
         Ok(response["data"].clone())
+    }
+
+    /// Like [`ok`](Self::ok), with the admin key.
+    pub async fn admin(&self, query: &str, variables: Value) -> Result<Value> {
+        self.ok(jwt::ADMIN_KEY, query, variables).await
+    }
+
+    /// Runs one SQL statement with the given values on the app's database.
+    pub async fn sql(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<()> {
+        let db = self.service.db();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await
+        .context("SQL statement")?;
+        Ok(())
+    }
+
+    /// The first column of every row of a query, as integers.
+    pub async fn sql_ints(&self, sql: &str, values: Vec<sea_orm::Value>) -> Result<Vec<i64>> {
+        let db = self.service.db();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                db.get_database_backend(),
+                sql,
+                values,
+            ))
+            .await
+            .context("SQL query")?;
+        rows.iter()
+            .map(|row| row.try_get_by_index::<i64>(0).context("integer column"))
+            .collect()
     }
 
     pub async fn register(&self, username: &str) -> Result<TestUser> {

@@ -140,6 +140,8 @@ impl ConversationQuery {
         let viewer = viewer(ctx)?;
         let service = service(ctx)?;
         let found = match ids::decode_any(&id, "id")? {
+            // Sessions are listed by `sessions`; they are not nodes.
+            (Kind::Session, _) => Ok(None),
             (Kind::User, id) => service
                 .user(&viewer, id)
                 .await

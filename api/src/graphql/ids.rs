@@ -12,6 +12,7 @@ pub enum Kind {
     User,
     Conversation,
     Message,
+    Session,
 }
 
 impl Kind {
@@ -20,6 +21,7 @@ impl Kind {
             Kind::User => "User",
             Kind::Conversation => "Conversation",
             Kind::Message => "Message",
+            Kind::Session => "Session",
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The GraphQL schema: one Query/Mutation/Subscription part per domain,
 //! merged here, with the limits that keep hostile queries cheap.
 
+mod account;
 pub mod context;
 mod conversations;
 pub mod error;
+mod host_app;
 pub mod ids;
 pub mod loaders;
 mod manage;
 mod messages;
 pub mod request;
+mod sessions;
 mod types;
 mod users;
 
@@ -16,22 +19,28 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
 
 use self::{
+    account::AccountSettingsMutation,
     conversations::{ConversationMutation, ConversationQuery},
+    host_app::HostAppMutation,
     loaders::Loaders,
     manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
+    sessions::{SessionMutation, SessionQuery},
     users::{AccountMutation, UserQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, ConversationQuery);
+pub struct Query(UserQuery, ConversationQuery, SessionQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     AccountMutation,
+    AccountSettingsMutation,
+    SessionMutation,
     ConversationMutation,
     ManageMutation,
     MessageMutation,
+    HostAppMutation,
 );
 
 #[derive(MergedSubscription, Default)]

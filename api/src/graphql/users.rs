@@ -106,10 +106,11 @@ impl AccountMutation {
         })
     }
 
-    /// Revokes the token this request was made with.
+    /// Revokes the token this request was made with. `false` when there is
+    /// nothing to revoke: a host-app JWT has no session and stays valid
+    /// until its `exp`.
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let viewer = viewer(ctx)?;
-        service(ctx)?.logout(&viewer).await?;
-        Ok(true)
+        Ok(service(ctx)?.logout(&viewer).await?)
     }
 }

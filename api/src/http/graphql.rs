@@ -130,6 +130,7 @@ async fn execute(
         operation,
         kind = kind_name(kind),
         user_id = auth.viewer().map(|v| v.user_id),
+        host_app = matches!(auth, Auth::HostApp),
     );
     let started = Instant::now();
     let response = state
@@ -151,9 +152,10 @@ async fn execute(
     json(media, StatusCode::OK, &response)
 }
 
-/// `Auth` from the `Authorization` header: no header is anonymous, a token
-/// that does not check out is `Invalid` (resolvers that need a viewer
-/// answer `UNAUTHENTICATED`).
+/// `Auth` from the `Authorization` header: no header is anonymous, the
+/// admin key is the host app, a session token or host-app JWT is its user,
+/// and a token that does not check out is `Invalid` (resolvers that need a
+/// viewer answer `UNAUTHENTICATED`).
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, PendingError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Auth::Anonymous);
@@ -161,6 +163,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, Pen
     let Some(token) = value.to_str().ok().and_then(super::bearer_token) else {
         return Ok(Auth::Invalid);
     };
+    if state.service.authenticate_admin(token) {
+        return Ok(Auth::HostApp);
+    }
     match state.service.authenticate(token).await {
         Ok(viewer) => Ok(Auth::Viewer(viewer)),
         Err(service::Error::Unauthenticated(_)) => Ok(Auth::Invalid),

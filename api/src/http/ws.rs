@@ -162,8 +162,9 @@ struct Connection {
     header_token: Option<String>,
     init_received: bool,
     viewer: Option<Viewer>,
-    /// The token the socket signed in with, checked again for every
-    /// operation so that a revoked or expired session stops at once.
+    /// The token the socket signed in with (a session token or a host-app
+    /// JWT), checked again for every operation so that a revoked or expired
+    /// one stops at once.
     token: Option<String>,
     /// Running operations by client id. Each yields its responses numbered
     /// from 0, then `None` when it ends.
@@ -252,6 +253,11 @@ impl Connection {
             .or_else(|| self.header_token.clone());
         let viewer = match &token {
             None => None,
+            // Sockets carry subscriptions, which follow a user; the host app
+            // has none and uses HTTP.
+            Some(token) if self.state.service.authenticate_admin(token) => {
+                return Flow::Close(4403, "Forbidden: the admin key is for HTTP only".into());
+            }
             Some(token) => match self.state.service.authenticate(token).await {
                 Ok(viewer) => Some(viewer),
                 Err(service::Error::Unauthenticated(_)) => None,

@@ -228,6 +228,36 @@ fn rows() -> Vec<Row> {
             owner_only(),
         )
         .destructive(),
+        row("Query.sessions", "{ sessions { nodes { id } } }", signed_in(Yes)),
+        row(
+            "Mutation.updateProfile",
+            "mutation { updateProfile(input: {displayName: \"New name\"}) { id } }",
+            signed_in(Yes),
+        ),
+        row(
+            "Mutation.changePassword",
+            "mutation { changePassword(currentPassword: \"correct horse\", newPassword: \"battery staple\") }",
+            signed_in(Yes),
+        )
+        .destructive(),
+        // Another user's session looks like one that does not exist.
+        row(
+            "Mutation.revokeSession",
+            "mutation { revokeSession(id: \"U2Vzc2lvbjo5OTk5OTk5\") }",
+            signed_in(MISSING),
+        ),
+        // Host-app operations: people, signed in or not, are not the host
+        // app (the admin key's own rows are in tests/api/host_app.rs).
+        row(
+            "Mutation.upsertUser",
+            "mutation { upsertUser(input: {externalId: \"ext-1\"}) { id } }",
+            signed_in(FORBID),
+        ),
+        row(
+            "Mutation.sendMessageAs",
+            "mutation($c: ID!, $u: ID!) { sendMessageAs(input: {userId: $u, conversationId: $c, body: \"x\"}) { id } }",
+            signed_in(FORBID),
+        ),
         // Subscriptions run over the WebSocket (see `run_subscription`).
         row(
             "Subscription.messageAdded",

@@ -2,10 +2,12 @@
 
 mod conversation;
 mod message;
+mod session;
 mod user;
 
 pub use conversation::{Conversation, ConversationKind, MemberRole, PagePrefetch};
 pub use message::Message;
+pub use session::Session;
 pub use user::{AuthPayload, User};
 
 /// The cost a connection field adds to a query: its page size times what

@@ -22,8 +22,30 @@ impl User {
         &self.0.display_name
     }
 
+    /// The host app's id for this user (a user id, a wallet address);
+    /// `null` for people who registered with a password.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+
+    /// An `http` or `https` URL.
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    /// Bots are created by the host app, which sends their messages.
+    async fn is_bot(&self) -> bool {
+        self.0.is_bot
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// When the user last used Parley: updated when they authenticate, so
+    /// up to a minute stale. `null` until they first sign in.
+    async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_seen_at
     }
 }
 

@@ -1,0 +1,89 @@
+//! What the host app does with the admin key: `upsertUser` and
+//! `sendMessageAs`. Users get `FORBIDDEN` here.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use service::{host_app::UpsertUser, messages::SendMessage};
+
+use super::{
+    account::maybe,
+    context::{actor, service},
+    error::ApiResult,
+    ids::{self, Kind},
+    types::{Message, User},
+};
+
+#[derive(InputObject)]
+pub struct UpsertUserInput {
+    /// The host app's id for the user: 1 to 256 characters, compared
+    /// exactly. The `sub` of the user's JWTs.
+    pub external_id: String,
+    /// 1 to 64 characters. Left out: unchanged, or the external id (cut to
+    /// 64 characters) for a new user.
+    pub display_name: Option<String>,
+    /// An `http` or `https` URL. Left out: unchanged; `null`: removed.
+    pub avatar_url: MaybeUndefined<String>,
+    /// Whether the user is a bot (default `false`). Fixed once the user
+    /// exists: a different value is `CONFLICT`.
+    pub is_bot: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct SendMessageAsInput {
+    /// A bot, which must be a member of the conversation.
+    pub user_id: ID,
+    pub conversation_id: ID,
+    /// Trimmed; 1 to 4000 characters.
+    pub body: String,
+    /// An idempotency key of up to 64 characters, as in `sendMessage`.
+    pub client_message_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct HostAppMutation;
+
+#[Object]
+impl HostAppMutation {
+    /// Admin key only: creates the user with this external id, or updates
+    /// it. Returns the user as stored.
+    async fn upsert_user(&self, ctx: &Context<'_>, input: UpsertUserInput) -> ApiResult<User> {
+        let actor = actor(ctx)?;
+        let user = service(ctx)?
+            .upsert_user(
+                &actor,
+                UpsertUser {
+                    external_id: input.external_id,
+                    display_name: input.display_name,
+                    avatar_url: maybe(input.avatar_url),
+                    is_bot: input.is_bot,
+                },
+            )
+            .await?;
+        Ok(User(user))
+    }
+
+    /// Admin key only: sends a message as a bot. A person is `FORBIDDEN`
+    /// (the host app never speaks for people); a conversation the bot is
+    /// not in is `NOT_FOUND`.
+    async fn send_message_as(
+        &self,
+        ctx: &Context<'_>,
+        input: SendMessageAsInput,
+    ) -> ApiResult<Message> {
+        let actor = actor(ctx)?;
+        let user_id = ids::decode(Kind::User, &input.user_id, "userId")?;
+        let conversation_id =
+            ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
+        let message = service(ctx)?
+            .send_message_as(
+                &actor,
+                user_id,
+                SendMessage {
+                    conversation_id,
+                    body: input.body,
+                    client_message_id: input.client_message_id,
+                },
+            )
+            .await?;
+        Ok(Message(message, None))
+    }
+}

@@ -1,0 +1,192 @@
+//! The viewer's own account: the profile others see, and the password.
+
+use entity::{session, user};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use url::Url;
+
+use crate::{
+    Service, Viewer,
+    auth::{PASSWORD_MAX, validate_password},
+    error::{Error, Result},
+    time::now,
+    users::validate_display_name,
+};
+
+/// Longest avatar URL, in characters (the column's size).
+pub const AVATAR_URL_MAX: usize = 2048;
+
+/// Fields left `None` keep their value; `avatar_url: Some(None)` clears it.
+pub struct UpdateProfile {
+    pub display_name: Option<String>,
+    pub avatar_url: Option<Option<String>>,
+}
+
+impl Service {
+    #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
+    pub async fn update_profile(
+        &self,
+        viewer: &Viewer,
+        input: UpdateProfile,
+    ) -> Result<user::Model> {
+        let display_name = input
+            .display_name
+            .as_deref()
+            .map(validate_display_name)
+            .transpose()?;
+        let avatar_url = match input.avatar_url {
+            Some(Some(url)) => Some(Some(validate_avatar_url(&url)?)),
+            other => other,
+        };
+        let user = self.me(viewer).await?;
+        self.apply_profile(user, display_name, avatar_url).await
+    }
+
+    /// Writes the given profile fields of `user` and returns the row as
+    /// stored; writes nothing when nothing changes.
+    pub(crate) async fn apply_profile(
+        &self,
+        user: user::Model,
+        display_name: Option<String>,
+        avatar_url: Option<Option<String>>,
+    ) -> Result<user::Model> {
+        let mut changes: user::ActiveModel = user.clone().into();
+        let mut changed = false;
+        if let Some(name) = display_name.filter(|name| *name != user.display_name) {
+            changes.display_name = Set(name);
+            changed = true;
+        }
+        if let Some(url) = avatar_url.filter(|url| *url != user.avatar_url) {
+            changes.avatar_url = Set(url);
+            changed = true;
+        }
+        if !changed {
+            return Ok(user);
+        }
+        changes.updated_at = Set(now());
+        let txn = self.write().await?;
+        let updated = changes.update(&*txn).await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Replaces the password after checking the current one, and ends every
+    /// other session of the user: whoever knew the old password is signed
+    /// out everywhere but here.
+    #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
+    pub async fn change_password(
+        &self,
+        viewer: &Viewer,
+        current_password: String,
+        new_password: String,
+    ) -> Result<()> {
+        validate_password("newPassword", &new_password)?;
+        let user = self.me(viewer).await?;
+        let Some(hash) = user.password_hash.clone() else {
+            return Err(Error::Forbidden(
+                "this account has no password: it signs in through the host app",
+            ));
+        };
+        let wrong = || Error::invalid("currentPassword", "is not the account's password");
+        if current_password.chars().count() > PASSWORD_MAX
+            || !self
+                .passwords
+                .verify(current_password, Some(hash.clone()))
+                .await?
+        {
+            return Err(wrong());
+        }
+        let new_hash = self.passwords.hash(new_password).await?;
+
+        let txn = self.write().await?;
+        // Only if the hash checked is still the stored one: a concurrent
+        // change from another session wins, and this one must start over.
+        let updated = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(new_hash))
+            .col_expr(user::Column::UpdatedAt, Expr::value(now()))
+            .filter(user::Column::Id.eq(user.id))
+            .filter(user::Column::PasswordHash.eq(hash))
+            .exec(&*txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await?;
+            return Err(wrong());
+        }
+        let mut others = session::Entity::delete_many().filter(session::Column::UserId.eq(user.id));
+        if let Some(current) = viewer.session() {
+            others = others.filter(session::Column::Id.ne(current));
+        }
+        let ended = others.exec(&*txn).await?;
+        txn.commit().await?;
+        tracing::info!(sessions_ended = ended.rows_affected, "password changed");
+        Ok(())
+    }
+}
+
+/// An absolute `http` or `https` URL with a host and no credentials, at
+/// most 2048 characters. Returned in its normalized form (escaped, scheme
+/// and host lower-cased), which is safe to put in an HTML attribute.
+pub(crate) fn validate_avatar_url(raw: &str) -> Result<String> {
+    let too_long = || {
+        Error::invalid(
+            "avatarUrl",
+            format!("must be at most {AVATAR_URL_MAX} characters long"),
+        )
+    };
+    let raw = raw.trim();
+    if raw.chars().count() > AVATAR_URL_MAX {
+        return Err(too_long());
+    }
+    let url = Url::parse(raw)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .filter(|url| url.host_str().is_some_and(|host| !host.is_empty()))
+        .ok_or_else(|| Error::invalid("avatarUrl", "must be an http or https URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "avatarUrl",
+            "must not contain a user name or password",
+        ));
+    }
+    let normalized = String::from(url);
+    if normalized.chars().count() > AVATAR_URL_MAX {
+        return Err(too_long());
+    }
+    Ok(normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avatar_urls() {
+        assert_eq!(
+            validate_avatar_url(" HTTPS://Cdn.Example.com/a b.png ").unwrap(),
+            "https://cdn.example.com/a%20b.png"
+        );
+        assert!(validate_avatar_url("http://localhost:8080/x").is_ok());
+        let long = format!("https://x.example/{}", "a".repeat(AVATAR_URL_MAX));
+        for bad in [
+            "",
+            "not a url",
+            "/relative.png",
+            "ftp://example.com/a.png",
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "https://user:pw@example.com/a.png",
+            "file:///etc/passwd",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(
+                    validate_avatar_url(bad),
+                    Err(Error::Invalid {
+                        field: "avatarUrl",
+                        ..
+                    })
+                ),
+                "{bad} accepted"
+            );
+        }
+    }
+}
