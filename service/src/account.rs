@@ -28,15 +28,8 @@ impl Service {
         viewer: &Viewer,
         input: UpdateProfile,
     ) -> Result<user::Model> {
-        let display_name = input
-            .display_name
-            .as_deref()
-            .map(validate_display_name)
-            .transpose()?;
-        let avatar_url = match input.avatar_url {
-            Some(Some(url)) => Some(Some(validate_avatar_url(&url)?)),
-            other => other,
-        };
+        let (display_name, avatar_url) =
+            validate_profile(input.display_name.as_deref(), input.avatar_url)?;
         let user = self.me(viewer).await?;
         self.apply_profile(user, display_name, avatar_url).await
     }
@@ -120,6 +113,22 @@ impl Service {
         tracing::info!(sessions_ended = ended.rows_affected, "password changed");
         Ok(())
     }
+}
+
+/// A display name and an avatar change (`Some(None)` clears the avatar),
+/// validated; `None` leaves a field alone.
+pub(crate) type ProfileFields = (Option<String>, Option<Option<String>>);
+
+pub(crate) fn validate_profile(
+    display_name: Option<&str>,
+    avatar_url: Option<Option<String>>,
+) -> Result<ProfileFields> {
+    let display_name = display_name.map(validate_display_name).transpose()?;
+    let avatar_url = match avatar_url {
+        Some(Some(url)) => Some(Some(validate_avatar_url(&url)?)),
+        other => other,
+    };
+    Ok((display_name, avatar_url))
 }
 
 /// An absolute `http` or `https` URL with a host and no credentials, at

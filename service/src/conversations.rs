@@ -375,11 +375,7 @@ impl Service {
         let target = up_to_seq.map_or(conversation.last_seq, |seq| {
             Ord::min(seq, conversation.last_seq)
         });
-        let unread = unread_after(viewer.user_id, conversation_id, target);
-        let remaining: i64 = match txn.query_one(&unread).await? {
-            Some(row) => row.try_get_by_index(0)?,
-            None => 0,
-        };
+        let remaining = unread_after(&*txn, viewer.user_id, conversation_id, target).await?;
         let updated = conversation_member::Entity::update_many()
             .col_expr(
                 conversation_member::Column::LastReadSeq,
@@ -404,22 +400,22 @@ impl Service {
     }
 }
 
-/// `SELECT COUNT(*)` of other people's messages in a conversation after
-/// `seq`: what a member whose read pointer is at `seq` has not read.
-fn unread_after(
+/// Other people's messages in a conversation after `seq`: what a member
+/// whose read pointer is at `seq` has not read. `<>` is never true for
+/// NULL, so messages without a sender (system notices) never count.
+pub(crate) async fn unread_after<C: ConnectionTrait>(
+    db: &C,
     user_id: i64,
     conversation_id: i64,
     seq: i64,
-) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .expr(Expr::col(message::Column::Id).count())
-        .from(message::Entity)
-        .and_where(Expr::col(message::Column::ConversationId).eq(conversation_id))
-        .and_where(Expr::col(message::Column::Seq).gt(seq))
-        // `<>` is never true for NULL: messages without a sender (system
-        // notices) never count as unread.
-        .and_where(Expr::col(message::Column::SenderId).ne(user_id))
-        .to_owned()
+) -> Result<i64> {
+    let count = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::Seq.gt(seq))
+        .filter(message::Column::SenderId.ne(user_id))
+        .count(db)
+        .await?;
+    Ok(count as i64)
 }
 
 /// New memberships, all with the conversation's activity time and read up

@@ -12,11 +12,10 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     Actor, Service, SettingsError, Viewer,
-    account::validate_avatar_url,
+    account::validate_profile,
     error::{Error, Result},
     identity::{NewExternalUser, display_name_for, validate_external_id},
     messages::SendMessage,
-    users::validate_display_name,
 };
 
 /// Shortest admin key accepted: it guards every user's name and every
@@ -76,15 +75,8 @@ impl Service {
     pub async fn upsert_user(&self, actor: &Actor, input: UpsertUser) -> Result<user::Model> {
         host_app_only(actor)?;
         let external_id = validate_external_id(&input.external_id, "externalId")?;
-        let display_name = input
-            .display_name
-            .as_deref()
-            .map(validate_display_name)
-            .transpose()?;
-        let avatar_url = match input.avatar_url {
-            Some(Some(url)) => Some(Some(validate_avatar_url(&url)?)),
-            other => other,
-        };
+        let (display_name, avatar_url) =
+            validate_profile(input.display_name.as_deref(), input.avatar_url)?;
         let existing = match self.user_by_external_id(&external_id).await? {
             Some(user) => user,
             None => {

@@ -15,8 +15,9 @@ use sea_orm::{
 
 use crate::{
     Actor, Service, Viewer,
+    account::validate_avatar_url,
     bus::Event,
-    conversations::{direct_key, validate_title},
+    conversations::{direct_key, unread_after, validate_title},
     error::{Error, Result, is_unique_violation},
     members::role_of,
     time::now,
@@ -26,7 +27,6 @@ use crate::{
 /// Largest `metadata` object, serialized.
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 pub const DESCRIPTION_MAX: usize = 1024;
-pub const URL_MAX: usize = 2048;
 
 /// Changes to a conversation's settings. For each field, `None` leaves it
 /// alone and `Some(None)` clears it.
@@ -283,16 +283,9 @@ impl Service {
             Err(err) => return Err(err),
         };
         require_owner(&*txn, actor, &current).await?;
-        // Members and messages go with it (ON DELETE CASCADE); they are
-        // deleted here explicitly so that nothing depends on the pragma.
-        message::Entity::delete_many()
-            .filter(message::Column::ConversationId.eq(conversation_id))
-            .exec(&*txn)
-            .await?;
-        conversation_member::Entity::delete_many()
-            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
-            .exec(&*txn)
-            .await?;
+        // Its messages and memberships (with their read state) go with it,
+        // in this transaction: ON DELETE CASCADE, which `db::connect` turns
+        // on for SQLite.
         conversation::Entity::delete_by_id(conversation_id)
             .exec(&*txn)
             .await?;
@@ -305,17 +298,21 @@ impl Service {
     /// Permanently removes conversations deleted longer ago than the
     /// retention period; returns how many. Run periodically by the server.
     pub async fn purge_deleted(&self) -> Result<u64> {
-        let Ok(retention) = chrono::Duration::from_std(self.settings().delete_retention) else {
-            return Ok(0);
-        };
-        let cutoff = now() - retention;
         let txn = self.write().await?;
         let purged = conversation::Entity::delete_many()
-            .filter(conversation::Column::DeletedAt.lt(cutoff))
+            .filter(conversation::Column::DeletedAt.lt(self.restorable_since()))
             .exec(&*txn)
             .await?;
         txn.commit().await?;
         Ok(purged.rows_affected)
+    }
+
+    /// Conversations deleted after this time can still be restored; older
+    /// ones wait for the purge.
+    fn restorable_since(&self) -> DateTime<Utc> {
+        chrono::Duration::from_std(self.settings().delete_retention)
+            .map(|retention| now() - retention)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
     /// A deleted conversation still in its restore window, if the actor
@@ -326,11 +323,8 @@ impl Service {
         actor: &Actor,
         conversation_id: i64,
     ) -> Result<conversation::Model> {
-        let cutoff = chrono::Duration::from_std(self.settings().delete_retention)
-            .map(|d| now() - d)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut query = conversation::Entity::find_by_id(conversation_id)
-            .filter(conversation::Column::DeletedAt.gt(cutoff));
+            .filter(conversation::Column::DeletedAt.gt(self.restorable_since()));
         if let Actor::User(viewer) = actor {
             query = query
                 .join(
@@ -365,11 +359,8 @@ impl Service {
             .await?;
         // Only what can still be restored: past the retention period a
         // deleted conversation waits for the purge and counts as gone.
-        let cutoff = chrono::Duration::from_std(self.settings().delete_retention)
-            .map(|d| now() - d)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let deleted = memberships()
-            .filter(conversation::Column::DeletedAt.gt(cutoff))
+            .filter(conversation::Column::DeletedAt.gt(self.restorable_since()))
             .count(self.db())
             .await?;
         let messages_sent = message::Entity::find()
@@ -393,46 +384,58 @@ pub(crate) fn not_muted(at: DateTime<Utc>) -> Condition {
         .add(conversation_member::Column::MutedUntil.lte(at))
 }
 
-/// Groups: owners and admins (and the host app); direct: either person.
+/// Whether the actor may change a conversation: in a group, a member with
+/// one of `group_roles` (the host app always); in a direct conversation,
+/// either person. Non-members get `NotFound`, as everywhere.
+async fn require_role<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation: &conversation::Model,
+    group_roles: &[Role],
+    forbidden: &'static str,
+) -> Result<()> {
+    let Actor::User(viewer) = actor else {
+        return Ok(());
+    };
+    match (
+        conversation.kind,
+        role_of(db, conversation.id, viewer.user_id).await?,
+    ) {
+        (_, None) => Err(Error::NotFound("conversation")),
+        (Kind::Direct, Some(_)) => Ok(()),
+        (Kind::Group, Some(role)) if group_roles.contains(&role) => Ok(()),
+        (Kind::Group, Some(_)) => Err(Error::Forbidden(forbidden)),
+    }
+}
+
 async fn require_settings_rights<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     conversation: &conversation::Model,
 ) -> Result<()> {
-    let Actor::User(viewer) = actor else {
-        return Ok(());
-    };
-    match (
-        conversation.kind,
-        role_of(db, conversation.id, viewer.user_id).await?,
-    ) {
-        (_, None) => Err(Error::NotFound("conversation")),
-        (Kind::Direct, Some(_)) | (Kind::Group, Some(Role::Owner | Role::Admin)) => Ok(()),
-        (Kind::Group, Some(Role::Member)) => Err(Error::Forbidden(
-            "only owners and admins can change a group's settings",
-        )),
-    }
+    require_role(
+        db,
+        actor,
+        conversation,
+        &[Role::Owner, Role::Admin],
+        "only owners and admins can change a group's settings",
+    )
+    .await
 }
 
-/// Groups: the owner (and the host app); direct: either person.
 async fn require_owner<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     conversation: &conversation::Model,
 ) -> Result<()> {
-    let Actor::User(viewer) = actor else {
-        return Ok(());
-    };
-    match (
-        conversation.kind,
-        role_of(db, conversation.id, viewer.user_id).await?,
-    ) {
-        (_, None) => Err(Error::NotFound("conversation")),
-        (Kind::Direct, Some(_)) | (Kind::Group, Some(Role::Owner)) => Ok(()),
-        (Kind::Group, Some(_)) => Err(Error::Forbidden(
-            "only the owner can delete or restore a group",
-        )),
-    }
+    require_role(
+        db,
+        actor,
+        conversation,
+        &[Role::Owner],
+        "only the owner can delete or restore a group",
+    )
+    .await
 }
 
 /// Each member's unread count, counted afresh (after a restore).
@@ -442,16 +445,12 @@ async fn recount_unread<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Res
         .all(db)
         .await?;
     for member in members {
-        let unread = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(conversation_id))
-            .filter(message::Column::Seq.gt(member.last_read_seq))
-            .filter(message::Column::SenderId.ne(member.user_id))
-            .count(db)
-            .await?;
+        let unread =
+            unread_after(db, member.user_id, conversation_id, member.last_read_seq).await?;
         conversation_member::Entity::update_many()
             .col_expr(
                 conversation_member::Column::UnreadCount,
-                Expr::value(unread as i64),
+                Expr::value(unread),
             )
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .filter(conversation_member::Column::UserId.eq(member.user_id))
@@ -475,17 +474,12 @@ fn validate_text(field: &'static str, value: Option<String>, max: usize) -> Resu
     Ok(Some(value))
 }
 
-/// An `http` or `https` URL of at most 2048 characters; blank clears it.
-pub(crate) fn validate_url(value: Option<String>) -> Result<Option<String>> {
-    let Some(url) = validate_text("avatarUrl", value, URL_MAX)? else {
-        return Ok(None);
-    };
-    let lower = url.to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-    if !scheme_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid("avatarUrl", "must be an http or https URL"));
-    }
-    Ok(Some(url))
+/// An avatar URL (see `account::validate_avatar_url`); blank clears it.
+fn validate_url(value: Option<String>) -> Result<Option<String>> {
+    value
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| validate_avatar_url(&url))
+        .transpose()
 }
 
 /// A JSON object of at most 16 KiB, stored as text.

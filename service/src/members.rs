@@ -63,7 +63,13 @@ impl Service {
 
         let txn = self.write().await?;
         lock_conversation(&*txn, conversation_id).await?;
-        require_manager(&*txn, actor, conversation_id, "add members").await?;
+        require_manager(
+            &*txn,
+            actor,
+            conversation_id,
+            "only owners and admins can add members",
+        )
+        .await?;
         let existing: HashSet<i64> = member_ids(&*txn, conversation_id).await?;
         let new: Vec<i64> = user_ids
             .into_iter()
@@ -117,7 +123,13 @@ impl Service {
         self.visible_group(actor, conversation_id).await?;
         let txn = self.write().await?;
         lock_conversation(&*txn, conversation_id).await?;
-        let acting = require_manager(&*txn, actor, conversation_id, "remove members").await?;
+        let acting = require_manager(
+            &*txn,
+            actor,
+            conversation_id,
+            "only owners and admins can remove members",
+        )
+        .await?;
         let target = role_of(&*txn, conversation_id, user_id)
             .await?
             .ok_or_else(|| Error::invalid("userId", "is not a member of this conversation"))?;
@@ -293,17 +305,14 @@ async fn require_manager<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     conversation_id: i64,
-    what: &'static str,
+    forbidden: &'static str,
 ) -> Result<Option<Role>> {
     let Actor::User(viewer) = actor else {
         return Ok(None);
     };
     match role_of(db, conversation_id, viewer.user_id).await? {
         Some(role @ (Role::Owner | Role::Admin)) => Ok(Some(role)),
-        Some(Role::Member) => Err(Error::Forbidden(match what {
-            "add members" => "only owners and admins can add members",
-            _ => "only owners and admins can remove members",
-        })),
+        Some(Role::Member) => Err(Error::Forbidden(forbidden)),
         None => Err(Error::NotFound("conversation")),
     }
 }

@@ -156,7 +156,7 @@ impl Lane {
     }
 
     async fn try_commit(&self, jobs: &[Job]) -> Result<Vec<Stored>, Failure> {
-        let txn = self.lock.begin(&self.db).await.map_err(Failure::batch)?;
+        let txn = self.lock.begin(&self.db).await.map_err(Failure::Batch)?;
         let mut stored: Vec<Stored> = Vec::with_capacity(jobs.len());
         // Retries of one client id inside the batch store one message.
         let mut by_client_id: HashMap<(i64, i64, &str), usize> = HashMap::new();
@@ -184,12 +184,12 @@ impl Lane {
                     };
                     // On PostgreSQL a failed statement spoils the whole
                     // transaction, so the batch starts over without it.
-                    txn.rollback().await.map_err(Failure::batch)?;
+                    txn.rollback().await.map_err(Failure::Batch)?;
                     return Err(Failure::Job(index, answer));
                 }
             }
         }
-        txn.commit().await.map_err(Failure::batch)?;
+        txn.commit().await.map_err(Failure::Batch)?;
         Ok(stored)
     }
 }
@@ -199,12 +199,6 @@ enum Failure {
     Job(usize, Result<Stored>),
     /// Nothing can be stored now (the database is gone, a commit failed).
     Batch(sea_orm::DbErr),
-}
-
-impl Failure {
-    fn batch(err: sea_orm::DbErr) -> Self {
-        Self::Batch(err)
-    }
 }
 
 /// The statements of one send, inside the batch's transaction.

@@ -248,3 +248,33 @@ async fn the_inbox_migration_fills_existing_memberships() {
         .unwrap();
     assert_eq!(inbox.items.len(), 1);
 }
+
+/// Deleting for good leaves no messages or memberships behind (they go by
+/// ON DELETE CASCADE, in the same transaction).
+#[tokio::test]
+async fn a_permanent_delete_leaves_no_rows_behind() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use service::entity::{conversation_member, message};
+
+    let (service, _db) = service().await;
+    let a = user(&service, "ada").await;
+    let b = user(&service, "bob").await;
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
+    send(&service, &a, conversation.id, "one").await;
+    send(&service, &b, conversation.id, "two").await;
+    service
+        .delete_conversation_permanently(&service::Actor::User(a), conversation.id)
+        .await
+        .unwrap();
+    let messages = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation.id))
+        .count(service.db())
+        .await
+        .unwrap();
+    let members = conversation_member::Entity::find()
+        .filter(conversation_member::Column::ConversationId.eq(conversation.id))
+        .count(service.db())
+        .await
+        .unwrap();
+    assert_eq!((messages, members), (0, 0));
+}

@@ -229,12 +229,7 @@ impl Conversation {
 
     /// The seq up to which the viewer has read.
     async fn last_read_seq(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        let viewer = viewer(ctx)?;
-        let members = self.member_rows(ctx).await?;
-        Ok(members
-            .iter()
-            .find(|(m, _)| m.user_id == viewer.user_id)
-            .map_or(0, |(m, _)| m.last_read_seq))
+        Ok(self.own_row(ctx).await?.map_or(0, |m| m.last_read_seq))
     }
 
     async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<usize> {
