@@ -51,6 +51,16 @@ pub fn actor(ctx: &Context<'_>) -> ApiResult<Actor> {
     }
 }
 
+/// The viewer whose membership per-viewer fields describe; `None` for the
+/// host app, which is in no conversation (its mutations still return
+/// them); else `UNAUTHENTICATED`.
+pub fn member_view(ctx: &Context<'_>) -> ApiResult<Option<Viewer>> {
+    match actor(ctx)? {
+        Actor::User(viewer) => Ok(Some(viewer)),
+        Actor::HostApp => Ok(None),
+    }
+}
+
 /// The app's service, which the schema is built with.
 pub fn service<'a>(ctx: &Context<'a>) -> ApiResult<&'a Service> {
     ctx.data::<Service>()

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Result, bail};
-use parley_tests::{TestApp, TestUser, error_code, spawn_app};
+use parley_tests::{TestApp, TestUser, WsClient, error_code, jwt, spawn_host_app};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 use service::entity::session;
@@ -19,9 +19,11 @@ enum Who {
     Member,
     Admin,
     Owner,
+    /// The server's admin key: the host app, not a person.
+    AdminKey,
 }
 
-const EVERYONE: [Who; 7] = [
+const EVERYONE: [Who; 8] = [
     Who::Anonymous,
     Who::Expired,
     Who::NonMember,
@@ -29,6 +31,7 @@ const EVERYONE: [Who; 7] = [
     Who::Member,
     Who::Admin,
     Who::Owner,
+    Who::AdminKey,
 ];
 
 /// What a caller must get.
@@ -70,6 +73,7 @@ fn by_role(
         Who::Member => member,
         Who::Admin => admin,
         Who::Owner => owner,
+        Who::AdminKey => unreachable!("the admin key's answer is `Row::host`"),
     }
 }
 
@@ -81,6 +85,8 @@ struct Row {
     destructive: bool,
     /// The group is deleted before the row runs.
     deleted_first: bool,
+    /// What the admin key gets: `FORBIDDEN` unless the host app may do it.
+    host: Expect,
 }
 
 fn row(field: &'static str, doc: &'static str, expect: impl Fn(Who) -> Expect + 'static) -> Row {
@@ -90,10 +96,24 @@ fn row(field: &'static str, doc: &'static str, expect: impl Fn(Who) -> Expect + 
         expect: Box::new(expect),
         destructive: false,
         deleted_first: false,
+        host: FORBID,
     }
 }
 
 impl Row {
+    /// The host app (the admin key) may do this and gets `host`.
+    fn host(mut self, host: Expect) -> Self {
+        self.host = host;
+        self
+    }
+
+    fn expect(&self, who: Who) -> Expect {
+        match who {
+            Who::AdminKey => self.host,
+            _ => (self.expect)(who),
+        }
+    }
+
     fn destructive(mut self) -> Self {
         self.destructive = true;
         self
@@ -133,12 +153,14 @@ fn rows() -> Vec<Row> {
             "Mutation.register",
             "mutation($n: String!) { register(input: {username: $n, password: \"password123\"}) { token } }",
             |_| Yes,
-        ),
+        )
+        .host(Yes),
         row(
             "Mutation.login",
             "mutation($o: String!) { login(input: {username: $o, password: \"correct horse\"}) { token } }",
             |_| Yes,
-        ),
+        )
+        .host(Yes),
         row("Mutation.logout", "mutation { logout }", signed_in(Yes)).destructive(),
         row(
             "Mutation.openDirectConversation",
@@ -149,7 +171,8 @@ fn rows() -> Vec<Row> {
             "Mutation.createGroupConversation",
             "mutation($x: ID!) { createGroupConversation(input: {title: \"t\", memberIds: [$x]}) { id } }",
             signed_in(Yes),
-        ),
+        )
+        .host(Yes),
         row(
             "Mutation.sendMessage",
             "mutation($c: ID!) { sendMessage(input: {conversationId: $c, body: \"hi\"}) { id } }",
@@ -164,12 +187,14 @@ fn rows() -> Vec<Row> {
             "Mutation.addMembers",
             "mutation($c: ID!, $x: ID!) { addMembers(conversationId: $c, userIds: [$x]) { id } }",
             managers(),
-        ),
+        )
+        .host(Yes),
         row(
             "Mutation.removeMember",
             "mutation($c: ID!, $t: ID!) { removeMember(conversationId: $c, userId: $t) { id } }",
             managers(),
         )
+        .host(Yes)
         .destructive(),
         row(
             "Mutation.leaveConversation",
@@ -181,12 +206,14 @@ fn rows() -> Vec<Row> {
             "Mutation.setMemberRole",
             "mutation($c: ID!, $t: ID!) { setMemberRole(conversationId: $c, userId: $t, role: ADMIN) { id } }",
             owner_only(),
-        ),
+        )
+        .host(Yes),
         row(
             "Mutation.updateConversation",
             "mutation($c: ID!) { updateConversation(input: {id: $c, description: \"d\"}) { id } }",
             managers(),
-        ),
+        )
+        .host(Yes),
         row(
             "Mutation.archiveConversation",
             "mutation($c: ID!) { archiveConversation(id: $c) { id } }",
@@ -212,6 +239,7 @@ fn rows() -> Vec<Row> {
             "mutation($c: ID!) { deleteConversation(id: $c) }",
             owner_only(),
         )
+        .host(Yes)
         .destructive(),
         Row {
             deleted_first: true,
@@ -220,6 +248,7 @@ fn rows() -> Vec<Row> {
                 "mutation($c: ID!) { restoreConversation(id: $c) { id } }",
                 owner_only(),
             )
+            .host(Yes)
             .destructive()
         },
         row(
@@ -227,6 +256,7 @@ fn rows() -> Vec<Row> {
             "mutation($c: ID!) { deleteConversationPermanently(id: $c) }",
             owner_only(),
         )
+        .host(Yes)
         .destructive(),
         row("Query.sessions", "{ sessions { nodes { id } } }", signed_in(Yes)),
         row(
@@ -247,17 +277,19 @@ fn rows() -> Vec<Row> {
             signed_in(MISSING),
         ),
         // Host-app operations: people, signed in or not, are not the host
-        // app (the admin key's own rows are in tests/api/host_app.rs).
+        // app (more of the admin key's rules are in tests/api/host_app.rs).
         row(
             "Mutation.upsertUser",
             "mutation { upsertUser(input: {externalId: \"ext-1\"}) { id } }",
             signed_in(FORBID),
-        ),
+        )
+        .host(Yes),
         row(
             "Mutation.sendMessageAs",
-            "mutation($c: ID!, $u: ID!) { sendMessageAs(input: {userId: $u, conversationId: $c, body: \"x\"}) { id } }",
+            "mutation($c: ID!, $b: ID!) { sendMessageAs(input: {userId: $b, conversationId: $c, body: \"x\"}) { id } }",
             signed_in(FORBID),
-        ),
+        )
+        .host(Yes),
         // Subscriptions run over the WebSocket (see `run_subscription`).
         row(
             "Subscription.messageAdded",
@@ -340,7 +372,7 @@ struct World {
 }
 
 async fn world(deleted: bool) -> Result<World> {
-    let app = spawn_app().await?;
+    let app = spawn_host_app().await?;
     let tag = &service::auth::new_token()?[..8]
         .to_lowercase()
         .replace(['-', '_'], "x");
@@ -364,6 +396,19 @@ async fn world(deleted: bool) -> Result<World> {
         .unwrap_or_default()
         .to_owned();
     let c = json!(group);
+    // The host app's assistant, a member that `sendMessageAs` speaks for.
+    let bot = app
+        .admin(
+            "mutation { upsertUser(input: {externalId: \"assistant\", isBot: true}) { id } }",
+            json!({}),
+        )
+        .await?["upsertUser"]["id"]
+        .clone();
+    app.admin(
+        "mutation($c: ID!, $b: ID!) { addMembers(conversationId: $c, userIds: [$b]) { id } }",
+        json!({"c": c, "b": bot}),
+    )
+    .await?;
     app.ok(
         &owner.token,
         "mutation($c: ID!, $u: ID!) { setMemberRole(conversationId: $c, userId: $u, role: ADMIN) { id } }",
@@ -400,6 +445,7 @@ async fn world(deleted: bool) -> Result<World> {
         "u": member.id,
         "t": target.id,
         "x": extra.id,
+        "b": bot,
         "o": owner.username,
         "n": user("fresh"),
     });
@@ -430,6 +476,7 @@ fn token_of(world: &World, who: Who) -> Option<&str> {
         Who::Member => "member",
         Who::Admin => "admin",
         Who::Owner => "owner",
+        Who::AdminKey => return Some(jwt::ADMIN_KEY),
     };
     world.tokens.get(key).map(String::as_str)
 }
@@ -472,6 +519,16 @@ async fn run_subscription(world: &World, row: &Row, who: Who, vars: &Value) -> R
     let Some(token) = token_of(world, who) else {
         return Ok(UNAUTH);
     };
+    if who == Who::AdminKey {
+        // Sockets are for people: the admin key is closed with 4403.
+        let mut ws = WsClient::connect(&world.app.ws_url(), "graphql-transport-ws").await?;
+        ws.send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}))
+            .await?;
+        return Ok(match ws.closed().await?.0 {
+            4403 => FORBID,
+            _ => Code("OTHER"),
+        });
+    }
     let Ok(mut ws) = world.app.ws(token).await else {
         // The socket refused the token at `connection_init`.
         return Ok(UNAUTH);
@@ -556,7 +613,7 @@ async fn every_field_has_a_row_and_every_caller_gets_its_answer() -> Result<()> 
                 who as u8
             ));
             let got = run(world, row, who, &vars).await?;
-            let want = (row.expect)(who);
+            let want = row.expect(who);
             if got != want {
                 failures.push(format!(
                     "{} as {who:?}: got {got:?}, want {want:?}",
@@ -564,14 +621,21 @@ async fn every_field_has_a_row_and_every_caller_gets_its_answer() -> Result<()> 
                 ));
             }
             // Outsiders cannot tell a conversation they are not in from
-            // one that does not exist.
-            if who == Who::NonMember && world.vars["c"].is_string() {
+            // one that does not exist; the host app sees everything, so a
+            // missing id is `NOT_FOUND` wherever it may act.
+            let names_content = row.doc.contains("$c") || row.doc.contains("$m");
+            let missing_want = match who {
+                Who::NonMember => Some(got),
+                Who::AdminKey if row.host == Yes => Some(MISSING),
+                _ => None,
+            };
+            if let Some(missing_want) = missing_want.filter(|_| names_content) {
                 vars["c"] = json!("Q29udmVyc2F0aW9uOjk5OTk5OTk");
                 vars["m"] = json!("TWVzc2FnZTo5OTk5OTk5");
                 let missing_id = run(world, row, who, &vars).await?;
-                if (row.doc.contains("$c") || row.doc.contains("$m")) && missing_id != got {
+                if missing_id != missing_want {
                     failures.push(format!(
-                        "{}: a non-member got {got:?}, a missing id {missing_id:?}",
+                        "{} as {who:?}: a missing id got {missing_id:?}, want {missing_want:?}",
                         row.field
                     ));
                 }

@@ -275,3 +275,212 @@ async fn the_admin_key_is_not_a_person_and_people_are_not_the_host_app() -> anyh
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     Ok(())
 }
+
+/// What each member sees of the group: their role, or nothing.
+async fn roles(
+    app: &parley_tests::TestApp,
+    people: &[&parley_tests::TestUser],
+    group: &serde_json::Value,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut seen = Vec::new();
+    for person in people {
+        let data = app
+            .ok(
+                &person.token,
+                "query($c: ID!) { conversation(id: $c) { myRole } }",
+                json!({"c": group}),
+            )
+            .await?;
+        seen.push(data["conversation"]["myRole"].clone());
+    }
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn the_admin_key_runs_a_group_for_the_host_app() -> anyhow::Result<()> {
+    let app = spawn_host_app().await?;
+    let alice = app.register("alice").await?;
+    let bob = app.register("bob").await?;
+    let carol = app.register("carol").await?;
+    let tutor = app
+        .admin(
+            UPSERT,
+            json!({"i": {"externalId": "tutor-bot", "displayName": "Tutor", "isBot": true}}),
+        )
+        .await?["upsertUser"]["id"]
+        .clone();
+
+    // Created with given members: the first one owns it, the host app is
+    // not a member.
+    let group = app
+        .admin(
+            "mutation($m: [ID!]!) { createGroupConversation(input: {title: \"Algebra 101\", memberIds: $m, context: \"course:42\"}) { id context memberCount myRole } }",
+            json!({"m": [alice.id, bob.id, tutor]}),
+        )
+        .await?["createGroupConversation"]
+        .clone();
+    assert_eq!(group["context"], "course:42");
+    assert_eq!(group["memberCount"], 3);
+    assert_eq!(group["myRole"], json!(null));
+    let c = group["id"].clone();
+    assert_eq!(
+        roles(&app, &[&alice, &bob, &carol], &c).await?,
+        [json!("OWNER"), json!("MEMBER"), json!(null)]
+    );
+
+    // Members in and out, roles, and ownership handed over.
+    app.admin(
+        "mutation($c: ID!, $u: ID!) { addMembers(conversationId: $c, userIds: [$u]) { id } }",
+        json!({"c": c, "u": carol.id}),
+    )
+    .await?;
+    app.admin(
+        "mutation($c: ID!, $u: ID!) { setMemberRole(conversationId: $c, userId: $u, role: ADMIN) { id } }",
+        json!({"c": c, "u": bob.id}),
+    )
+    .await?;
+    app.admin(
+        "mutation($c: ID!, $u: ID!) { setMemberRole(conversationId: $c, userId: $u, role: OWNER) { id } }",
+        json!({"c": c, "u": carol.id}),
+    )
+    .await?;
+    assert_eq!(
+        roles(&app, &[&alice, &bob, &carol], &c).await?,
+        [json!("ADMIN"), json!("ADMIN"), json!("OWNER")]
+    );
+    app.admin(
+        "mutation($c: ID!, $u: ID!) { removeMember(conversationId: $c, userId: $u) { id } }",
+        json!({"c": c, "u": bob.id}),
+    )
+    .await?;
+    let gone = app
+        .gql(
+            Some(&bob.token),
+            "query($c: ID!) { conversation(id: $c) { id } }",
+            json!({"c": c}),
+        )
+        .await?;
+    assert_eq!(gone["data"]["conversation"], json!(null), "{gone}");
+
+    // Settings the host app owns.
+    let updated = app
+        .admin(
+            "mutation($c: ID!) { updateConversation(input: {id: $c, description: \"Weekly problem sets\", metadata: {courseId: 42}}) { description metadata } }",
+            json!({"c": c}),
+        )
+        .await?;
+    assert_eq!(
+        updated["updateConversation"],
+        json!({"description": "Weekly problem sets", "metadata": {"courseId": 42}})
+    );
+
+    // Each change is a SYSTEM notice with no sender and no acting user.
+    let timeline = app
+        .ok(
+            &alice.token,
+            "query($c: ID!) { conversation(id: $c) { unreadCount messages { nodes { kind sender { id } metadata } } } }",
+            json!({"c": c}),
+        )
+        .await?;
+    let notices = timeline["conversation"]["messages"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let types: Vec<&str> = notices
+        .iter()
+        .filter_map(|n| n["metadata"]["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "members_added",
+            "role_changed",
+            "role_changed",
+            "member_removed",
+            "conversation_updated"
+        ],
+        "{timeline:#}"
+    );
+    for notice in &notices {
+        assert_eq!(notice["kind"], "SYSTEM", "{notice}");
+        assert_eq!(notice["sender"], json!(null), "{notice}");
+        assert_eq!(notice["metadata"]["actorId"], json!(null), "{notice}");
+    }
+    assert_eq!(timeline["conversation"]["unreadCount"], 0);
+
+    // Deleted for everyone, restored, then gone for good.
+    let visible = |who: &parley_tests::TestUser| {
+        let token = who.token.clone();
+        let app = &app;
+        let c = c.clone();
+        async move {
+            let seen = app
+                .ok(
+                    &token,
+                    "query($c: ID!) { conversation(id: $c) { id } }",
+                    json!({"c": c}),
+                )
+                .await?;
+            anyhow::Ok(!seen["conversation"].is_null())
+        }
+    };
+    app.admin(
+        "mutation($c: ID!) { deleteConversation(id: $c) }",
+        json!({"c": c}),
+    )
+    .await?;
+    assert!(!visible(&alice).await? && !visible(&carol).await?);
+    app.admin(
+        "mutation($c: ID!) { restoreConversation(id: $c) { id } }",
+        json!({"c": c}),
+    )
+    .await?;
+    assert!(visible(&alice).await? && visible(&carol).await?);
+    app.admin(
+        "mutation($c: ID!) { deleteConversationPermanently(id: $c) }",
+        json!({"c": c}),
+    )
+    .await?;
+    let restore = app
+        .gql(
+            Some(jwt::ADMIN_KEY),
+            "mutation($c: ID!) { restoreConversation(id: $c) { id } }",
+            json!({"c": c}),
+        )
+        .await?;
+    assert_eq!(error_code(&restore), "NOT_FOUND");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_admin_key_names_the_owner_and_bad_groups_write_nothing() -> anyhow::Result<()> {
+    let app = spawn_host_app().await?;
+    let alice = app.register("alice").await?;
+    for (members, field) in [
+        (json!([]), "memberIds"),
+        (json!(["VXNlcjo5OTk5OTk5"]), "memberIds"),
+        (json!([alice.id, "VXNlcjo5OTk5OTk5"]), "memberIds"),
+    ] {
+        let response = app
+            .gql(
+                Some(jwt::ADMIN_KEY),
+                "mutation($m: [ID!]!) { createGroupConversation(input: {title: \"t\", memberIds: $m}) { id } }",
+                json!({"m": members}),
+            )
+            .await?;
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
+        assert_eq!(
+            response["errors"][0]["extensions"]["field"], field,
+            "{response}"
+        );
+    }
+    let listed = app
+        .ok(
+            &alice.token,
+            "{ conversations { nodes { id } } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(listed["conversations"]["nodes"], json!([]));
+    Ok(())
+}

@@ -12,7 +12,7 @@ use service::{
 
 use super::{Message, User, page_cost};
 use crate::graphql::{
-    context::{loaders, service, viewer},
+    context::{loaders, member_view, service, viewer},
     error::{ApiError, ApiResult},
     ids::{self, Kind, cursor},
 };
@@ -64,7 +64,9 @@ impl Conversation {
 
     /// The viewer's own membership row.
     async fn own_row(&self, ctx: &Context<'_>) -> ApiResult<Option<conversation_member::Model>> {
-        let viewer = viewer(ctx)?;
+        let Some(viewer) = member_view(ctx)? else {
+            return Ok(None);
+        };
         Ok(self
             .member_rows(ctx)
             .await?
@@ -101,12 +103,12 @@ impl Conversation {
         if let Some(title) = &self.0.title {
             return Ok(title.clone());
         }
-        let viewer = viewer(ctx)?;
+        let viewer = member_view(ctx)?;
         let loaders = loaders(ctx)?;
         let members = self.member_rows(ctx).await?;
         let others: Vec<&str> = members
             .iter()
-            .filter(|(m, _)| m.user_id != viewer.user_id)
+            .filter(|(m, _)| viewer.is_none_or(|v| m.user_id != v.user_id))
             .map(|(_, u)| u.display_name.as_str())
             .collect();
         // An untitled group (until its first message names it): the
@@ -118,6 +120,9 @@ impl Conversation {
             [a, b, rest @ ..] => return Ok(format!("{a}, {b} and {} more", rest.len())),
         }
         // Alone in it: the viewer's own name.
+        let Some(viewer) = viewer else {
+            return Ok(String::new());
+        };
         Ok(loaders
             .users
             .load_one(viewer.user_id)
@@ -216,7 +221,10 @@ impl Conversation {
 
     /// Other people's messages after the viewer's read pointer.
     async fn unread_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        let viewer = viewer(ctx)?;
+        // The host app is in no conversation: nothing is unread for it.
+        let Some(viewer) = member_view(ctx)? else {
+            return Ok(0);
+        };
         if let Some(unread) = self.1.as_ref().and_then(|p| p.unread.as_ref()) {
             return Ok(unread.get(&self.0.id).copied().unwrap_or(0));
         }
