@@ -5,6 +5,8 @@
 
 pub mod conversation;
 pub mod conversation_member;
+pub mod event;
+pub mod event_log;
 pub mod message;
 pub mod session;
 pub mod user;

@@ -17,7 +17,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use entity::message;
+use entity::{event, message};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 /// Events a topic's channel can hold before its slowest receiver lags. A
@@ -52,15 +52,74 @@ pub enum Topic {
 
 type Topics = HashMap<Topic, broadcast::Sender<Arc<Event>>>;
 
+/// Logged events the log channel holds before its slowest receiver lags and
+/// re-reads from the table. Every `events` stream listens to every logged
+/// event and keeps those its viewer may see.
+const LOG_CAPACITY: usize = 4096;
+
 /// Owned by the running app; clones share the same topics.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct EventBus {
     topics: Arc<Mutex<Topics>>,
+    /// The event log, in id order (the sequencer in `events` sends it).
+    log: broadcast::Sender<Arc<event::Model>>,
+    /// Events nobody stores: typing, presence, streamed text.
+    ephemeral: broadcast::Sender<Arc<Ephemeral>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self {
+            topics: Arc::default(),
+            log: broadcast::channel(LOG_CAPACITY).0,
+            ephemeral: broadcast::channel(LOG_CAPACITY).0,
+        }
+    }
+}
+
+/// Something live that is never stored or replayed.
+#[derive(Clone, Debug)]
+pub enum Ephemeral {
+    /// `user_id` started (`true`) or stopped typing in a conversation.
+    Typing {
+        conversation_id: i64,
+        user_id: i64,
+        typing: bool,
+    },
+    /// `user_id` came online or went offline; for the people who share a
+    /// conversation with them.
+    Presence { user_id: i64, online: bool },
+    /// Text appended to a message that is still streaming.
+    Appended {
+        conversation_id: i64,
+        message_id: i64,
+        text: String,
+    },
 }
 
 impl EventBus {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Hands a logged event to every `events` stream; called by the
+    /// sequencer, in id order.
+    pub(crate) fn deliver(&self, event: Arc<event::Model>) {
+        // No receivers is fine: nobody is listening.
+        let _ = self.log.send(event);
+    }
+
+    /// Logged events from now on, in id order.
+    pub fn subscribe_log(&self) -> broadcast::Receiver<Arc<event::Model>> {
+        self.log.subscribe()
+    }
+
+    pub fn publish_ephemeral(&self, event: Ephemeral) {
+        let _ = self.ephemeral.send(Arc::new(event));
+    }
+
+    pub fn subscribe_ephemeral(&self) -> broadcast::Receiver<Arc<Ephemeral>> {
+        self.ephemeral.subscribe()
     }
 
     fn topics(&self) -> std::sync::MutexGuard<'_, Topics> {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     conversation::{self, Kind},
     conversation_member::{self, Role},
+    event::Kind as EventKind,
     message, user,
 };
 use sea_orm::{
@@ -13,10 +14,12 @@ use sea_orm::{
     QueryOrder, QuerySelect, RelationTrait, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
+use serde_json::json;
 
 use crate::{
     Actor, Service, Viewer, db,
     error::{Error, Result, is_unique_violation},
+    events::NewEvent,
     page::{Page, PageArgs, Window},
     time::now,
 };
@@ -152,7 +155,8 @@ impl Service {
             [(viewer.user_id, Role::Member), (other, Role::Member)],
         )
         .await?;
-        txn.commit().await?;
+        let joined = joined_events(created.id, None, [viewer.user_id, other]);
+        self.commit_logged(txn, joined).await?;
         Ok(created)
     }
 
@@ -219,10 +223,15 @@ impl Service {
         })
         .exec_with_returning(&*txn)
         .await?;
+        let joined = joined_events(
+            created.id,
+            actor.user_id(),
+            std::iter::once(owner).chain(members.iter().copied()),
+        );
         let roles = std::iter::once((owner, Role::Owner))
             .chain(members.into_iter().map(|id| (id, Role::Member)));
         insert_members(&txn, created.id, at, 0, roles).await?;
-        txn.commit().await?;
+        self.commit_logged(txn, joined).await?;
         Ok(created)
     }
 
@@ -395,7 +404,10 @@ impl Service {
             drop(txn);
             return self.conversation(viewer, conversation_id).await;
         }
-        txn.commit().await?;
+        let receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
+            .user(viewer.user_id)
+            .data(json!({ "seq": target, "unreadCount": remaining }));
+        self.commit_logged(txn, vec![receipt]).await?;
         Ok(conversation)
     }
 }
@@ -547,4 +559,21 @@ fn search_condition(viewer_id: i64, term: &str) -> Result<Condition> {
             .like(pattern),
         )
         .add(Expr::exists(other_names)))
+}
+
+/// The events of people joining a new conversation, so that their `events`
+/// streams start following it.
+fn joined_events(
+    conversation_id: i64,
+    actor: Option<i64>,
+    user_ids: impl IntoIterator<Item = i64>,
+) -> Vec<NewEvent> {
+    user_ids
+        .into_iter()
+        .map(|id| {
+            NewEvent::new(conversation_id, EventKind::MemberJoined)
+                .user(id)
+                .data(json!({ "actorId": actor }))
+        })
+        .collect()
 }

@@ -42,6 +42,8 @@ pub enum Internal {
     Stopped,
     #[error("a batch of sends failed (logged where it happened)")]
     BatchFailed,
+    #[error("the event_log row is missing (migrations not run?)")]
+    NoEventLog,
 }
 
 impl Error {

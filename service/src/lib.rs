@@ -13,6 +13,7 @@ pub mod bus;
 pub mod conversations;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod host_app;
 pub mod identity;
 pub mod jwt;
@@ -133,6 +134,7 @@ pub struct Service {
     statements: Arc<AtomicU64>,
     write_lock: db::WriteLock,
     lanes: sending::Lanes,
+    log: events::EventLog,
 }
 
 impl Service {
@@ -149,8 +151,10 @@ impl Service {
             sea_orm::DbBackend::Sqlite => 1,
             _ => POSTGRES_SEND_LANES,
         };
+        let log = events::EventLog::start(&db, &bus);
         Self {
-            lanes: sending::Lanes::start(lane_count, &db, &bus, &write_lock),
+            lanes: sending::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
+            log,
             write_lock,
             db,
             bus,
@@ -178,6 +182,20 @@ impl Service {
 
     pub fn bus(&self) -> &EventBus {
         &self.bus
+    }
+
+    /// Records `events` as the transaction's last statement, commits, and
+    /// hands them on for delivery. Every change that others may see ends
+    /// with this.
+    pub(crate) async fn commit_logged(
+        &self,
+        txn: db::WriteTx,
+        events: Vec<events::NewEvent>,
+    ) -> Result<Vec<entity::event::Model>> {
+        let logged = events::record(&*txn, events).await?;
+        txn.commit().await?;
+        self.log.publish(logged.clone());
+        Ok(logged)
     }
 
     pub fn settings(&self) -> &Settings {

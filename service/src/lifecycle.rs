@@ -6,12 +6,14 @@ use chrono::{DateTime, Utc};
 use entity::{
     conversation::{self, Kind},
     conversation_member::{self, Role},
+    event::Kind as EventKind,
     message,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
     QuerySelect, RelationTrait, Set, sea_query::Expr,
 };
+use serde_json::json;
 
 use crate::{
     Actor, Service, Viewer,
@@ -19,6 +21,7 @@ use crate::{
     bus::Event,
     conversations::{direct_key, unread_after, validate_title},
     error::{Error, Result, is_unique_violation},
+    events::NewEvent,
     members::role_of,
     time::now,
     timeline::{Change, append_system, lock_conversation},
@@ -108,7 +111,7 @@ impl Service {
             return self.group_for(actor, conversation_id).await;
         }
         conversation::Entity::update(update).exec(&*txn).await?;
-        let (conversation, notice) = append_system(
+        let (conversation, notice, logged) = append_system(
             &*txn,
             conversation_id,
             actor.user_id(),
@@ -118,7 +121,7 @@ impl Service {
             },
         )
         .await?;
-        txn.commit().await?;
+        self.commit_logged(txn, logged).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
@@ -170,10 +173,13 @@ impl Service {
         };
         change(&mut update);
         let txn = self.write().await?;
-        conversation_member::Entity::update(update)
+        let row = conversation_member::Entity::update(update)
             .exec(&*txn)
             .await?;
-        txn.commit().await?;
+        let mine = NewEvent::new(conversation_id, EventKind::ConversationUpdated)
+            .only_for(viewer.user_id)
+            .data(json!({ "fields": ["archived", "muted"], "archived": row.archived, "muted": row.muted }));
+        self.commit_logged(txn, vec![mine]).await?;
         Ok(conversation)
     }
 
@@ -201,7 +207,9 @@ impl Service {
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .exec(&*txn)
             .await?;
-        txn.commit().await?;
+        let deleted = NewEvent::new(conversation_id, EventKind::ConversationUpdated)
+            .data(json!({ "actorId": actor.user_id(), "fields": ["deletedAt"], "deleted": true }));
+        self.commit_logged(txn, vec![deleted]).await?;
         self.bus()
             .publish(Event::ConversationChanged { conversation_id });
         Ok(())
@@ -251,7 +259,9 @@ impl Service {
             Err(err) => return Err(err.into()),
         };
         recount_unread(&*txn, conversation_id).await?;
-        txn.commit().await?;
+        let back = NewEvent::new(conversation_id, EventKind::ConversationUpdated)
+            .data(json!({ "actorId": actor.user_id(), "fields": ["deletedAt"], "deleted": false }));
+        self.commit_logged(txn, vec![back]).await?;
         self.bus()
             .publish(Event::ConversationChanged { conversation_id });
         Ok(restored)

@@ -82,7 +82,7 @@ impl Service {
             drop(txn);
             return self.group_for(actor, conversation_id).await;
         }
-        let (conversation, notice) = append_system(
+        let (conversation, notice, logged) = append_system(
             &*txn,
             conversation_id,
             actor.user_id(),
@@ -99,7 +99,7 @@ impl Service {
             new.into_iter().map(|id| (id, Role::Member)),
         )
         .await?;
-        txn.commit().await?;
+        self.commit_logged(txn, logged).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
@@ -141,14 +141,14 @@ impl Service {
             _ => {}
         }
         delete_member(&*txn, conversation_id, user_id).await?;
-        let (conversation, notice) = append_system(
+        let (conversation, notice, logged) = append_system(
             &*txn,
             conversation_id,
             actor.user_id(),
             &Change::MemberRemoved { user_id },
         )
         .await?;
-        txn.commit().await?;
+        self.commit_logged(txn, logged).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
@@ -197,7 +197,7 @@ impl Service {
         } else {
             None
         };
-        let (_, notice) = append_system(
+        let (_, notice, logged) = append_system(
             &*txn,
             conversation_id,
             Some(viewer.user_id),
@@ -207,7 +207,7 @@ impl Service {
             },
         )
         .await?;
-        txn.commit().await?;
+        self.commit_logged(txn, logged).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(Left::Remains)
     }
@@ -255,14 +255,14 @@ impl Service {
                 .await?;
         }
         set_role(&*txn, conversation_id, user_id, role).await?;
-        let (conversation, notice) = append_system(
+        let (conversation, notice, logged) = append_system(
             &*txn,
             conversation_id,
             actor.user_id(),
             &Change::RoleChanged { user_id, role },
         )
         .await?;
-        txn.commit().await?;
+        self.commit_logged(txn, logged).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }

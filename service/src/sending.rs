@@ -33,6 +33,7 @@ use crate::{
     bus::{Event, EventBus},
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
+    events::{self, EventLog, NewEvent},
     time::now,
     timeline::next_seq,
 };
@@ -74,13 +75,20 @@ pub(crate) struct Lanes {
 impl Lanes {
     /// Starts `count` lane tasks; they end when the last clone of this is
     /// dropped. Must be called inside a Tokio runtime.
-    pub fn start(count: usize, db: &DatabaseConnection, bus: &EventBus, lock: &WriteLock) -> Self {
+    pub fn start(
+        count: usize,
+        db: &DatabaseConnection,
+        bus: &EventBus,
+        log: &EventLog,
+        lock: &WriteLock,
+    ) -> Self {
         let lanes = (0..count.max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE);
                 let lane = Lane {
                     db: db.clone(),
                     bus: bus.clone(),
+                    log: log.clone(),
                     lock: lock.clone(),
                 };
                 tokio::spawn(lane.run(rx));
@@ -107,6 +115,7 @@ impl Lanes {
 struct Lane {
     db: DatabaseConnection,
     bus: EventBus,
+    log: EventLog,
     lock: WriteLock,
 }
 
@@ -124,12 +133,12 @@ impl Lane {
     /// rest commit, then answers every job.
     async fn commit(&self, mut jobs: Vec<Job>) {
         let mut refused: Vec<(Job, Result<Stored>)> = Vec::new();
-        let stored = loop {
+        let (stored, logged) = loop {
             if jobs.is_empty() {
-                break Vec::new();
+                break (Vec::new(), Vec::new());
             }
             match self.try_commit(&jobs).await {
-                Ok(stored) => break stored,
+                Ok(done) => break done,
                 Err(Failure::Job(index, err)) => {
                     let job = jobs.remove(index);
                     refused.push((job, err));
@@ -139,10 +148,11 @@ impl Lane {
                     for job in jobs.drain(..) {
                         refused.push((job, Err(Internal::BatchFailed.into())));
                     }
-                    break Vec::new();
+                    break (Vec::new(), Vec::new());
                 }
             }
         };
+        self.log.publish(logged);
         // Answers go out only now: a duplicate's first copy has committed.
         for (job, message) in jobs.into_iter().zip(stored) {
             if let Stored::Message(m) = &message {
@@ -155,7 +165,11 @@ impl Lane {
         }
     }
 
-    async fn try_commit(&self, jobs: &[Job]) -> Result<Vec<Stored>, Failure> {
+    /// The stored messages, and the events logged for them.
+    async fn try_commit(
+        &self,
+        jobs: &[Job],
+    ) -> Result<(Vec<Stored>, Vec<entity::event::Model>), Failure> {
         let txn = self.lock.begin(&self.db).await.map_err(Failure::Batch)?;
         let mut stored: Vec<Stored> = Vec::with_capacity(jobs.len());
         // Retries of one client id inside the batch store one message.
@@ -189,8 +203,38 @@ impl Lane {
                 }
             }
         }
+        let added = stored
+            .iter()
+            .enumerate()
+            .filter_map(|(index, s)| match s {
+                // A retry inside the batch points at the first copy.
+                Stored::Message(m) if !seen_before(&stored[..index], m.id) => Some(
+                    NewEvent::new(m.conversation_id, entity::event::Kind::MessageAdded)
+                        .message(m.id)
+                        .user(jobs[index].draft.viewer.user_id),
+                ),
+                _ => None,
+            })
+            .collect();
+        let logged = events::record(&*txn, added)
+            .await
+            .map_err(|err| Failure::Batch(db_error(err)))?;
         txn.commit().await.map_err(Failure::Batch)?;
-        Ok(stored)
+        Ok((stored, logged))
+    }
+}
+
+fn seen_before(earlier: &[Stored], id: i64) -> bool {
+    earlier
+        .iter()
+        .any(|s| matches!(s, Stored::Message(m) if m.id == id))
+}
+
+/// The database error inside a service error, for a batch that failed.
+fn db_error(err: Error) -> sea_orm::DbErr {
+    match err {
+        Error::Internal(Internal::Db(db)) => db,
+        other => sea_orm::DbErr::Custom(other.to_string()),
     }
 }
 

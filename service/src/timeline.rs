@@ -9,6 +9,7 @@
 
 use entity::{
     conversation, conversation_member,
+    event::Kind as EventKind,
     message::{self, Kind},
 };
 use sea_orm::{
@@ -19,6 +20,7 @@ use serde_json::json;
 
 use crate::{
     error::{Error, Result},
+    events::NewEvent,
     time::now,
 };
 
@@ -93,14 +95,14 @@ pub enum Change {
 
 /// Appends a `system` message describing `change`, made by `actor` (`None`
 /// for the host app), inside the caller's transaction. The members' inbox
-/// key moves; unread counts do not. Returns the conversation as updated and
-/// the message.
+/// key moves; unread counts do not. Returns the conversation as updated,
+/// the message, and the events to log with the commit.
 pub(crate) async fn append_system<C: ConnectionTrait>(
     db: &C,
     conversation_id: i64,
     actor: Option<i64>,
     change: &Change,
-) -> Result<(conversation::Model, message::Model)> {
+) -> Result<(conversation::Model, message::Model, Vec<NewEvent>)> {
     let conversation = next_seq(db, conversation_id).await?;
     let names = Names::load(db, actor, change).await?;
     let (kind, details, body) = describe(actor, change, &names);
@@ -129,7 +131,54 @@ pub(crate) async fn append_system<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    Ok((conversation, notice))
+    let events = change_events(conversation_id, actor, &notice, change);
+    Ok((conversation, notice, events))
+}
+
+/// The logged events of a change: its notice, then what it did.
+fn change_events(
+    conversation_id: i64,
+    actor: Option<i64>,
+    notice: &message::Model,
+    change: &Change,
+) -> Vec<NewEvent> {
+    let event = |kind| NewEvent::new(conversation_id, kind);
+    let by = json!({ "actorId": actor });
+    let mut events = vec![event(EventKind::MessageAdded).message(notice.id)];
+    match change {
+        Change::MembersAdded { user_ids } => events.extend(
+            user_ids
+                .iter()
+                .map(|id| event(EventKind::MemberJoined).user(*id).data(by.clone())),
+        ),
+        Change::MemberRemoved { user_id } => {
+            events.push(event(EventKind::MemberRemoved).user(*user_id).data(by))
+        }
+        Change::MemberLeft { user_id, new_owner } => events.push(
+            event(EventKind::MemberLeft)
+                .user(*user_id)
+                .data(json!({ "newOwnerId": new_owner })),
+        ),
+        Change::RoleChanged { user_id, role } => events.push(
+            event(EventKind::MemberRoleChanged)
+                .user(*user_id)
+                .data(json!({ "actorId": actor, "role": role_key(*role) })),
+        ),
+        Change::Updated { fields, .. } => events.push(
+            event(EventKind::ConversationUpdated)
+                .data(json!({ "actorId": actor, "fields": fields })),
+        ),
+    }
+    events
+}
+
+/// A role as the API spells it.
+pub(crate) fn role_key(role: conversation_member::Role) -> &'static str {
+    match role {
+        conversation_member::Role::Owner => "OWNER",
+        conversation_member::Role::Admin => "ADMIN",
+        conversation_member::Role::Member => "MEMBER",
+    }
 }
 
 /// Display names of the people a change mentions.
@@ -214,14 +263,9 @@ fn describe(
                 conversation_member::Role::Admin => "an admin",
                 conversation_member::Role::Member => "a member",
             };
-            let role_key = match role {
-                conversation_member::Role::Owner => "OWNER",
-                conversation_member::Role::Admin => "ADMIN",
-                conversation_member::Role::Member => "MEMBER",
-            };
             (
                 "role_changed",
-                json!({ "userId": user_id, "role": role_key }),
+                json!({ "userId": user_id, "role": role_key(*role) }),
                 match who {
                     Some(who) => format!("{who} made {} {role_name}", names.of(*user_id)),
                     None => format!("{} is now {role_name}", names.of(*user_id)),

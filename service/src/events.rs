@@ -1,0 +1,288 @@
+//! The durable event log and the order it is delivered in.
+//!
+//! A change writes its events with [`record`] inside its own transaction,
+//! as the last statement before the commit, and hands them to [`EventLog::
+//! publish`] once committed. `record` takes ids from the single `event_log`
+//! row, whose row lock (PostgreSQL) or write lock (SQLite) is held until
+//! commit: ids therefore commit in order and without gaps. A stream that
+//! has delivered id n has seen every earlier event that still exists, so
+//! replaying "everything after n" from the table is exact.
+//!
+//! Publishing after commit can still come out of order (two send lanes
+//! commit one after the other and race to publish), so one task per app,
+//! the sequencer, puts events back in id order before they reach the bus.
+//! A gap it cannot fill from what was published (an event written by
+//! another instance, or one whose publisher was slow) is read from the
+//! table; the same read, on a short timer, picks up other instances'
+//! events, so several instances sharing PostgreSQL see one another's
+//! events, later by at most [`POLL`].
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use entity::{
+    event::{self, Kind},
+    event_log,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use tokio::{
+    sync::mpsc,
+    time::{Instant, sleep_until},
+};
+
+use crate::{
+    bus::EventBus,
+    error::{Internal, Result},
+    time::now,
+};
+
+/// How long the sequencer waits for a missing id to be published before it
+/// reads it from the table.
+const GAP_WAIT: Duration = Duration::from_millis(50);
+/// How often the sequencer looks for events other instances wrote.
+const POLL: Duration = Duration::from_millis(500);
+/// Committed batches waiting for the sequencer. A full queue drops the
+/// batch: the sequencer finds it in the table as a gap.
+const QUEUE: usize = 4096;
+/// Rows read per query when filling a gap or replaying.
+pub(crate) const READ_BATCH: u64 = 500;
+
+/// An event to write, inside the transaction of the change it describes.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub conversation_id: i64,
+    pub kind: Kind,
+    pub message_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub only_user_id: Option<i64>,
+    pub data: Option<serde_json::Value>,
+}
+
+impl NewEvent {
+    pub fn new(conversation_id: i64, kind: Kind) -> Self {
+        Self {
+            conversation_id,
+            kind,
+            message_id: None,
+            user_id: None,
+            only_user_id: None,
+            data: None,
+        }
+    }
+
+    pub fn message(mut self, id: i64) -> Self {
+        self.message_id = Some(id);
+        self
+    }
+
+    pub fn user(mut self, id: i64) -> Self {
+        self.user_id = Some(id);
+        self
+    }
+
+    /// Only this user may see it (their own archive or mute).
+    pub fn only_for(mut self, id: i64) -> Self {
+        self.only_user_id = Some(id);
+        self
+    }
+
+    pub fn data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+/// Writes `events` with the next ids. Call it last in the transaction: the
+/// id counter stays locked until commit, and every other writer of events
+/// waits for it.
+pub(crate) async fn record<C: ConnectionTrait>(
+    db: &C,
+    events: Vec<NewEvent>,
+) -> Result<Vec<event::Model>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = events.len() as i64;
+    let counter = event_log::Entity::update_many()
+        .col_expr(
+            event_log::Column::LastId,
+            Expr::col(event_log::Column::LastId).add(count),
+        )
+        .filter(event_log::Column::Id.eq(1))
+        .exec_with_returning(db)
+        .await?;
+    let last = counter
+        .first()
+        .map(|row| row.last_id)
+        .ok_or(Internal::NoEventLog)?;
+    let at = now();
+    let models: Vec<event::Model> = events
+        .into_iter()
+        .zip(last - count + 1..)
+        .map(|(e, id)| event::Model {
+            id,
+            conversation_id: e.conversation_id,
+            kind: e.kind,
+            message_id: e.message_id,
+            user_id: e.user_id,
+            only_user_id: e.only_user_id,
+            data: e.data.map(|d| d.to_string()),
+            created_at: at,
+        })
+        .collect();
+    event::Entity::insert_many(
+        models
+            .iter()
+            .cloned()
+            .map(IntoActiveModel::into_active_model),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(models)
+}
+
+/// The last id handed out (committed) and how far the log is pruned.
+pub(crate) async fn high_water<C: ConnectionTrait>(db: &C) -> Result<event_log::Model> {
+    Ok(event_log::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or(Internal::NoEventLog)?)
+}
+
+/// Events with ids in `(after, through]`, oldest first, at most
+/// [`READ_BATCH`].
+async fn read_range<C: ConnectionTrait>(
+    db: &C,
+    after: i64,
+    through: i64,
+) -> Result<Vec<event::Model>> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.gt(after))
+        .filter(event::Column::Id.lte(through))
+        .order_by_asc(event::Column::Id)
+        .limit(READ_BATCH)
+        .all(db)
+        .await?)
+}
+
+/// Where committed events go to be put in order; owned by the service.
+#[derive(Clone)]
+pub(crate) struct EventLog {
+    queue: mpsc::Sender<Vec<event::Model>>,
+}
+
+impl EventLog {
+    /// Starts the sequencer, which ends when the last clone of this is
+    /// dropped. Must be called inside a Tokio runtime.
+    pub fn start(db: &DatabaseConnection, bus: &EventBus) -> Self {
+        let (queue, committed) = mpsc::channel(QUEUE);
+        let sequencer = Sequencer {
+            db: db.clone(),
+            bus: bus.clone(),
+            next: None,
+            pending: BTreeMap::new(),
+            gap_since: None,
+        };
+        tokio::spawn(sequencer.run(committed));
+        Self { queue }
+    }
+
+    /// Hands committed events on for delivery.
+    pub fn publish(&self, events: Vec<event::Model>) {
+        if events.is_empty() {
+            return;
+        }
+        // A full queue or a stopped sequencer loses nothing: the events
+        // are in the table, and the sequencer reads gaps from there.
+        let _ = self.queue.try_send(events);
+    }
+}
+
+struct Sequencer {
+    db: DatabaseConnection,
+    bus: EventBus,
+    /// The id to deliver next; unknown until the table is first read.
+    next: Option<i64>,
+    pending: BTreeMap<i64, event::Model>,
+    gap_since: Option<Instant>,
+}
+
+impl Sequencer {
+    async fn run(mut self, mut committed: mpsc::Receiver<Vec<event::Model>>) {
+        if let Err(err) = self.catch_up().await {
+            tracing::warn!(error = %err, "event log: first read failed; retrying on the timer");
+        }
+        let mut poll = tokio::time::interval(POLL);
+        loop {
+            let deadline = self.gap_since.map(|since| since + GAP_WAIT);
+            tokio::select! {
+                batch = committed.recv() => {
+                    let Some(batch) = batch else { break };
+                    for event in batch {
+                        if self.next.is_none_or(|next| event.id >= next) {
+                            self.pending.insert(event.id, event);
+                        }
+                    }
+                    self.deliver_ready();
+                }
+                _ = poll.tick() => {
+                    if let Err(err) = self.catch_up().await {
+                        tracing::warn!(error = %err, "event log: reading new events failed");
+                    }
+                }
+                _ = sleep_until(deadline.unwrap_or_else(|| Instant::now() + POLL)), if deadline.is_some() => {
+                    if let Err(err) = self.catch_up().await {
+                        tracing::warn!(error = %err, "event log: filling a gap failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers the pending events that follow on from `next`.
+    fn deliver_ready(&mut self) {
+        let Some(mut next) = self.next else { return };
+        while let Some(event) = self.pending.remove(&next) {
+            self.bus.deliver(Arc::new(event));
+            next += 1;
+        }
+        self.next = Some(next);
+        self.gap_since = match self.pending.is_empty() {
+            true => None,
+            false => self.gap_since.or_else(|| Some(Instant::now())),
+        };
+    }
+
+    /// Reads every committed event from `next` on from the table and
+    /// delivers it; ids missing there were removed with their
+    /// conversation. The first call only learns where the log stands.
+    async fn catch_up(&mut self) -> Result<()> {
+        let through = high_water(&self.db).await?.last_id;
+        let Some(mut next) = self.next else {
+            self.next = Some(through + 1);
+            self.pending.retain(|id, _| *id > through);
+            self.deliver_ready();
+            return Ok(());
+        };
+        while next <= through {
+            let rows = read_range(&self.db, next - 1, through).await?;
+            let Some(last) = rows.last().map(|e| e.id) else {
+                break;
+            };
+            for event in rows {
+                self.bus.deliver(Arc::new(event));
+            }
+            next = last + 1;
+        }
+        // Everything up to `through` is delivered or was removed.
+        let next = through + 1;
+        self.next = Some(next);
+        self.pending.retain(|id, _| *id >= next);
+        self.gap_since = None;
+        self.deliver_ready();
+        Ok(())
+    }
+}
