@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "PARLEY_DELETE_RETENTION", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
     pub delete_retention: Duration,
 
+    /// How long the event log keeps events for `events(after:)` replay; a
+    /// client whose cursor is older gets `CursorExpiredEvent` ("7d", ...).
+    #[arg(long, env = "PARLEY_EVENT_RETENTION", default_value = "7d", value_parser = humantime::parse_duration, global = true)]
+    pub event_retention: Duration,
+
     /// Most members a group may have.
     #[arg(
         long,

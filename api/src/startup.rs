@@ -101,6 +101,7 @@ impl Application {
             token_ttl: config.token_ttl,
             max_group_members: config.max_group_members,
             delete_retention: config.delete_retention,
+            event_retention: config.event_retention,
             jwt: jwt_verifier(&config)?,
             admin_key: config
                 .admin_key
@@ -203,8 +204,8 @@ impl Application {
 /// How often deleted conversations past their restore window are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Purges deleted conversations past their retention period, now and then
-/// hourly, until shutdown. Several instances may all do it: the DELETE is
+/// Purges deleted conversations past their retention period and events
+/// past theirs, now and then hourly, until shutdown. Several instances may all do it: the DELETE is
 /// idempotent.
 async fn purge_deleted(service: Service, stop: CancellationToken) {
     let mut every = tokio::time::interval(PURGE_EVERY);
@@ -217,6 +218,11 @@ async fn purge_deleted(service: Service, stop: CancellationToken) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "purged deleted conversations"),
             Err(err) => tracing::warn!(error = %err, "purging deleted conversations failed"),
+        }
+        match service.prune_events().await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "pruned the event log"),
+            Err(err) => tracing::warn!(error = %err, "pruning the event log failed"),
         }
     }
 }

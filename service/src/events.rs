@@ -152,6 +152,46 @@ pub(crate) async fn high_water<C: ConnectionTrait>(db: &C) -> Result<event_log::
         .ok_or(Internal::NoEventLog)?)
 }
 
+impl crate::Service {
+    /// Removes events older than the retention period and records how far
+    /// the log now reaches back; returns how many went. Replay from an
+    /// older cursor then says the cursor expired.
+    pub async fn prune_events(&self) -> Result<u64> {
+        let retention = chrono::Duration::from_std(self.settings().event_retention)
+            .unwrap_or(chrono::Duration::MAX);
+        let cutoff = now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        // Ids follow commit order, not creation time exactly: prune by the
+        // newest id old enough, so the kept part has no holes.
+        let newest_old: Option<i64> = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .filter(event::Column::CreatedAt.lt(cutoff))
+            .order_by_desc(event::Column::Id)
+            .limit(1)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let Some(through) = newest_old else {
+            return Ok(0);
+        };
+        let txn = self.write().await?;
+        event_log::Entity::update_many()
+            .col_expr(event_log::Column::PrunedThrough, Expr::value(through))
+            .filter(event_log::Column::Id.eq(1))
+            .filter(event_log::Column::PrunedThrough.lt(through))
+            .exec(&*txn)
+            .await?;
+        let gone = event::Entity::delete_many()
+            .filter(event::Column::Id.lte(through))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        Ok(gone.rows_affected)
+    }
+}
+
 /// Events with ids in `(after, through]`, oldest first, at most
 /// [`READ_BATCH`].
 async fn read_range<C: ConnectionTrait>(

@@ -14,6 +14,7 @@ pub mod conversations;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod follow;
 pub mod host_app;
 pub mod identity;
 pub mod jwt;
@@ -58,6 +59,8 @@ pub struct Settings {
     pub max_group_members: usize,
     /// How long a deleted conversation can be restored before it is purged.
     pub delete_retention: Duration,
+    /// How long the event log keeps events for replay.
+    pub event_retention: Duration,
     /// How host-app JWTs are verified; `None` turns JWT sign-in off.
     pub jwt: Option<JwtVerifier>,
     /// The key that makes a request the host app's; `None` turns the
@@ -71,6 +74,7 @@ impl Default for Settings {
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_group_members: 1000,
             delete_retention: Duration::from_secs(30 * 24 * 3600),
+            event_retention: Duration::from_secs(7 * 24 * 3600),
             jwt: None,
             admin_key: None,
         }

@@ -5,6 +5,7 @@ mod account;
 pub mod context;
 mod conversations;
 pub mod error;
+mod events;
 mod host_app;
 pub mod ids;
 pub mod loaders;
@@ -21,6 +22,7 @@ use service::Service;
 use self::{
     account::AccountSettingsMutation,
     conversations::{ConversationMutation, ConversationQuery},
+    events::EventSubscription,
     host_app::HostAppMutation,
     loaders::Loaders,
     manage::ManageMutation,
@@ -44,7 +46,7 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(MessageSubscription);
+pub struct Subscription(MessageSubscription, EventSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -292,6 +292,16 @@ fn rows() -> Vec<Row> {
         .host(Yes),
         // Subscriptions run over the WebSocket (see `run_subscription`).
         row(
+            "Subscription.events",
+            "subscription { events { __typename } }",
+            signed_in(Yes),
+        ),
+        row(
+            "Subscription.conversationEvents",
+            "subscription($c: ID!) { conversationEvents(conversationId: $c) { __typename } }",
+            by_role(MISSING, Yes, Yes, Yes),
+        ),
+        row(
             "Subscription.messageAdded",
             "subscription($c: ID!) { messageAdded(conversationId: $c, afterSeq: 0) { id } }",
             by_role(MISSING, Yes, Yes, Yes),

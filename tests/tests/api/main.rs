@@ -7,6 +7,7 @@
 mod accounts;
 mod authz;
 mod conversations;
+mod events;
 mod groups;
 mod host_app;
 mod http;
