@@ -62,7 +62,7 @@ const LOG_CAPACITY: usize = 4096;
 pub struct EventBus {
     topics: Arc<Mutex<Topics>>,
     /// The event log, in id order (the sequencer in `events` sends it).
-    log: broadcast::Sender<Arc<event::Model>>,
+    log: broadcast::Sender<Arc<LoggedEvent>>,
     /// Events nobody stores: typing, presence, streamed text.
     ephemeral: broadcast::Sender<Arc<Ephemeral>>,
 }
@@ -74,6 +74,30 @@ impl Default for EventBus {
             log: broadcast::channel(LOG_CAPACITY).0,
             ephemeral: broadcast::channel(LOG_CAPACITY).0,
         }
+    }
+}
+
+/// A logged event, with the message it is about when the writer had it at
+/// hand (a new message), so that streams need not read it back.
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    pub event: event::Model,
+    pub message: Option<message::Model>,
+}
+
+impl LoggedEvent {
+    /// Pairs each event with its message among `messages`, if there.
+    pub(crate) fn attach(events: Vec<event::Model>, messages: &[&message::Model]) -> Vec<Self> {
+        events
+            .into_iter()
+            .map(|event| {
+                let message = event
+                    .message_id
+                    .and_then(|id| messages.iter().find(|m| m.id == id))
+                    .map(|m| (*m).clone());
+                Self { event, message }
+            })
+            .collect()
     }
 }
 
@@ -104,13 +128,13 @@ impl EventBus {
 
     /// Hands a logged event to every `events` stream; called by the
     /// sequencer, in id order.
-    pub(crate) fn deliver(&self, event: Arc<event::Model>) {
+    pub(crate) fn deliver(&self, event: Arc<LoggedEvent>) {
         // No receivers is fine: nobody is listening.
         let _ = self.log.send(event);
     }
 
     /// Logged events from now on, in id order.
-    pub fn subscribe_log(&self) -> broadcast::Receiver<Arc<event::Model>> {
+    pub fn subscribe_log(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
         self.log.subscribe()
     }
 

@@ -363,6 +363,33 @@ impl Service {
         Ok(total.flatten().unwrap_or(0))
     }
 
+    /// The viewer's unread count in one conversation and their total (as
+    /// [`Self::total_unread`]), in one statement.
+    pub async fn unread_now(&self, user_id: i64, conversation_id: i64) -> Result<(i64, i64)> {
+        let count = Expr::col(conversation_member::Column::UnreadCount);
+        let this = Expr::case(
+            conversation_member::Column::ConversationId.eq(conversation_id),
+            count.clone(),
+        )
+        .finally(0)
+        .sum()
+        .cast_as("BIGINT");
+        let total = Expr::case(crate::lifecycle::not_muted(now()), count)
+            .finally(0)
+            .sum()
+            .cast_as("BIGINT");
+        let row: Option<(Option<i64>, Option<i64>)> = conversation_member::Entity::find()
+            .select_only()
+            .column_as(this, "this")
+            .column_as(total, "total")
+            .filter(conversation_member::Column::UserId.eq(user_id))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let (this, total) = row.unwrap_or_default();
+        Ok((this.unwrap_or(0), total.unwrap_or(0)))
+    }
+
     /// Moves the viewer's read pointer forward to `up_to_seq` (the newest
     /// message when `None`); never back.
     #[tracing::instrument(skip(self), fields(user_id = viewer.user_id))]

@@ -34,7 +34,7 @@ use tokio::{
 };
 
 use crate::{
-    bus::EventBus,
+    bus::{EventBus, LoggedEvent},
     error::{Internal, Result},
     time::now,
 };
@@ -211,7 +211,7 @@ async fn read_range<C: ConnectionTrait>(
 /// Where committed events go to be put in order; owned by the service.
 #[derive(Clone)]
 pub(crate) struct EventLog {
-    queue: mpsc::Sender<Vec<event::Model>>,
+    queue: mpsc::Sender<Vec<LoggedEvent>>,
 }
 
 impl EventLog {
@@ -231,7 +231,7 @@ impl EventLog {
     }
 
     /// Hands committed events on for delivery.
-    pub fn publish(&self, events: Vec<event::Model>) {
+    pub fn publish(&self, events: Vec<LoggedEvent>) {
         if events.is_empty() {
             return;
         }
@@ -246,12 +246,12 @@ struct Sequencer {
     bus: EventBus,
     /// The id to deliver next; unknown until the table is first read.
     next: Option<i64>,
-    pending: BTreeMap<i64, event::Model>,
+    pending: BTreeMap<i64, LoggedEvent>,
     gap_since: Option<Instant>,
 }
 
 impl Sequencer {
-    async fn run(mut self, mut committed: mpsc::Receiver<Vec<event::Model>>) {
+    async fn run(mut self, mut committed: mpsc::Receiver<Vec<LoggedEvent>>) {
         if let Err(err) = self.catch_up().await {
             tracing::warn!(error = %err, "event log: first read failed; retrying on the timer");
         }
@@ -261,9 +261,10 @@ impl Sequencer {
             tokio::select! {
                 batch = committed.recv() => {
                     let Some(batch) = batch else { break };
-                    for event in batch {
-                        if self.next.is_none_or(|next| event.id >= next) {
-                            self.pending.insert(event.id, event);
+                    for logged in batch {
+                        let id = logged.event.id;
+                        if self.next.is_none_or(|next| id >= next) {
+                            self.pending.insert(id, logged);
                         }
                     }
                     self.deliver_ready();
@@ -313,7 +314,10 @@ impl Sequencer {
                 break;
             };
             for event in rows {
-                self.bus.deliver(Arc::new(event));
+                self.bus.deliver(Arc::new(LoggedEvent {
+                    event,
+                    message: None,
+                }));
             }
             next = last + 1;
         }

@@ -19,6 +19,7 @@ use std::{collections::HashSet, sync::Arc};
 use entity::{
     conversation_member,
     event::{self, Kind},
+    message,
 };
 use futures_util::Stream;
 use sea_orm::{
@@ -29,7 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     Service, Viewer,
-    bus::Ephemeral,
+    bus::{Ephemeral, LoggedEvent},
     error::Result,
     events::{READ_BATCH, high_water},
 };
@@ -37,8 +38,10 @@ use crate::{
 /// What an `events` stream yields.
 #[derive(Clone, Debug)]
 pub enum Followed {
-    /// A logged event the viewer may see; its id is the cursor after it.
-    Logged(Arc<event::Model>),
+    /// A logged event the viewer may see, with the message it is about
+    /// (as it is now, or as it was stored when new); its id is the cursor
+    /// after it.
+    Logged(Arc<LoggedEvent>),
     /// The viewer's unread counts changed: the conversation's and the total
     /// over unmuted conversations.
     Unread {
@@ -98,7 +101,7 @@ impl Service {
                         let rows = service.visible_after(&scope, covered, through).await?;
                         let full = rows.len() as u64 == READ_BATCH;
                         let last_row = rows.last().map(|e| e.id);
-                        for event in rows {
+                        for event in service.with_messages(rows).await? {
                             for item in scope.pass(&service, Arc::new(event)).await? {
                                 yield item;
                             }
@@ -128,15 +131,16 @@ impl Service {
                 };
                 match next {
                     Next::Logged(Ok(event)) => {
-                        if event.id <= covered {
+                        let id = event.event.id;
+                        if id <= covered {
                             continue;
                         }
-                        if event.id != covered + 1 {
+                        if id != covered + 1 {
                             // Ids are dense: something is missing.
-                            replay = Some(event.id);
+                            replay = Some(id);
                             continue;
                         }
-                        covered = event.id;
+                        covered = id;
                         for item in scope.pass(&service, event).await? {
                             yield item;
                         }
@@ -208,7 +212,7 @@ impl Service {
 
 /// What woke a stream up.
 enum Next {
-    Logged(std::result::Result<Arc<event::Model>, RecvError>),
+    Logged(std::result::Result<Arc<LoggedEvent>, RecvError>),
     Ephemeral(std::result::Result<Arc<Ephemeral>, RecvError>),
 }
 
@@ -261,8 +265,9 @@ impl Scope {
 
     /// What the viewer gets of `event`, updating the scope: nothing, the
     /// event, and the viewer's new unread counts when they changed.
-    async fn pass(&mut self, service: &Service, event: Arc<event::Model>) -> Result<Vec<Followed>> {
+    async fn pass(&mut self, service: &Service, logged: Arc<LoggedEvent>) -> Result<Vec<Followed>> {
         let me = self.viewer.user_id;
+        let event = &logged.event;
         let conversation = event.conversation_id;
         if self.only.is_some_and(|only| only != conversation) {
             return Ok(Vec::new());
@@ -290,7 +295,7 @@ impl Scope {
                 // They see their own exit, then nothing more of it.
                 let was_member = self.conversations.remove(&conversation);
                 self.ended = self.only.is_some();
-                let mut out = vec![Followed::Logged(event)];
+                let mut out = vec![Followed::Logged(logged.clone())];
                 if was_member && self.only.is_none() {
                     out.extend(self.unread(service, conversation).await?);
                 }
@@ -307,7 +312,16 @@ impl Scope {
             Kind::MessageDeleted | Kind::ConversationUpdated => true,
             _ => false,
         };
-        let mut out = vec![Followed::Logged(event)];
+        let logged = match (&logged.message, event.message_id) {
+            // Changed messages are read as they are now; new ones come
+            // with the message as stored.
+            (None, Some(id)) => Arc::new(LoggedEvent {
+                event: event.clone(),
+                message: service.message_by_id(id).await?,
+            }),
+            _ => logged.clone(),
+        };
+        let mut out = vec![Followed::Logged(logged)];
         if counts_changed {
             out.extend(self.unread(service, conversation).await?);
         }
@@ -315,13 +329,9 @@ impl Scope {
     }
 
     async fn unread(&self, service: &Service, conversation_id: i64) -> Result<Option<Followed>> {
-        let unread = service
-            .unread_counts(self.viewer.user_id, &[conversation_id])
-            .await?
-            .get(&conversation_id)
-            .copied()
-            .unwrap_or(0);
-        let total = service.total_unread(&self.viewer).await?;
+        let (unread, total) = service
+            .unread_now(self.viewer.user_id, conversation_id)
+            .await?;
         Ok(Some(Followed::Unread {
             conversation_id,
             unread,
@@ -348,6 +358,28 @@ impl Scope {
 }
 
 impl Service {
+    /// Pairs replayed events with their messages, read in one statement.
+    async fn with_messages(&self, events: Vec<event::Model>) -> Result<Vec<LoggedEvent>> {
+        let ids: Vec<i64> = events.iter().filter_map(|e| e.message_id).collect();
+        let messages = match ids.is_empty() {
+            true => Vec::new(),
+            false => {
+                message::Entity::find()
+                    .filter(message::Column::Id.is_in(ids))
+                    .all(self.db())
+                    .await?
+            }
+        };
+        let refs: Vec<&message::Model> = messages.iter().collect();
+        Ok(LoggedEvent::attach(events, &refs))
+    }
+
+    /// A message by id, for a stream that has already checked the viewer
+    /// may see its conversation.
+    async fn message_by_id(&self, id: i64) -> Result<Option<message::Model>> {
+        Ok(message::Entity::find_by_id(id).one(self.db()).await?)
+    }
+
     /// Everyone who shares a conversation with `user_id`.
     pub async fn contacts_of(&self, user_id: i64) -> Result<HashSet<i64>> {
         let theirs = Query::select()

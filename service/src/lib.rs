@@ -196,9 +196,21 @@ impl Service {
         txn: db::WriteTx,
         events: Vec<events::NewEvent>,
     ) -> Result<Vec<entity::event::Model>> {
+        self.commit_logged_with(txn, events, &[]).await
+    }
+
+    /// [`Self::commit_logged`], handing the new `messages` the events are
+    /// about along, so that streams need not read them back.
+    pub(crate) async fn commit_logged_with(
+        &self,
+        txn: db::WriteTx,
+        events: Vec<events::NewEvent>,
+        messages: &[&entity::message::Model],
+    ) -> Result<Vec<entity::event::Model>> {
         let logged = events::record(&*txn, events).await?;
         txn.commit().await?;
-        self.log.publish(logged.clone());
+        self.log
+            .publish(bus::LoggedEvent::attach(logged.clone(), messages));
         Ok(logged)
     }
 

@@ -121,7 +121,7 @@ impl Service {
             },
         )
         .await?;
-        self.commit_logged(txn, logged).await?;
+        self.commit_logged_with(txn, logged, &[&notice]).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }

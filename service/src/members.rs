@@ -99,7 +99,7 @@ impl Service {
             new.into_iter().map(|id| (id, Role::Member)),
         )
         .await?;
-        self.commit_logged(txn, logged).await?;
+        self.commit_logged_with(txn, logged, &[&notice]).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
@@ -148,7 +148,7 @@ impl Service {
             &Change::MemberRemoved { user_id },
         )
         .await?;
-        self.commit_logged(txn, logged).await?;
+        self.commit_logged_with(txn, logged, &[&notice]).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
@@ -207,7 +207,7 @@ impl Service {
             },
         )
         .await?;
-        self.commit_logged(txn, logged).await?;
+        self.commit_logged_with(txn, logged, &[&notice]).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(Left::Remains)
     }
@@ -262,7 +262,7 @@ impl Service {
             &Change::RoleChanged { user_id, role },
         )
         .await?;
-        self.commit_logged(txn, logged).await?;
+        self.commit_logged_with(txn, logged, &[&notice]).await?;
         self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }

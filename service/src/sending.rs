@@ -152,7 +152,15 @@ impl Lane {
                 }
             }
         };
-        self.log.publish(logged);
+        let messages: Vec<&message::Model> = stored
+            .iter()
+            .filter_map(|s| match s {
+                Stored::Message(m) => Some(m),
+                Stored::DuplicateClientId => None,
+            })
+            .collect();
+        self.log
+            .publish(crate::bus::LoggedEvent::attach(logged, &messages));
         // Answers go out only now: a duplicate's first copy has committed.
         for (job, message) in jobs.into_iter().zip(stored) {
             if let Stored::Message(m) = &message {

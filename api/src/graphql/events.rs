@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 use service::{
-    bus::Ephemeral,
+    bus::{Ephemeral, LoggedEvent},
     entity::event::{self, Kind as EventKind},
     follow::Followed,
 };
@@ -65,11 +65,15 @@ fn decode_cursor(text: &str) -> ApiResult<i64> {
 
 /// A logged event, as the types below show it.
 #[derive(Clone)]
-pub struct Logged(Arc<event::Model>);
+pub struct Logged(Arc<LoggedEvent>);
 
 impl Logged {
+    fn event(&self) -> &event::Model {
+        &self.0.event
+    }
+
     fn data(&self) -> Value {
-        self.0
+        self.event()
             .data
             .as_deref()
             .and_then(|d| serde_json::from_str(d).ok())
@@ -86,19 +90,13 @@ impl Logged {
     }
 
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        Self::user_by_id(ctx, self.0.user_id).await
+        Self::user_by_id(ctx, self.event().user_id).await
     }
 
-    /// The message as it is now; `null` when it is gone.
-    async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-        let Some(id) = self.0.message_id else {
-            return Ok(None);
-        };
-        match service(ctx)?.message(&viewer(ctx)?, id).await {
-            Ok(message) => Ok(Some(Message(message, None))),
-            Err(service::Error::NotFound(_)) => Ok(None),
-            Err(err) => Err(err.into()),
-        }
+    /// The message the stream delivered with the event (it checked that
+    /// the viewer may see it); `null` when it is gone.
+    fn message(&self) -> Option<Message> {
+        self.0.message.clone().map(|m| Message(m, None))
     }
 }
 
@@ -112,16 +110,16 @@ macro_rules! logged_event {
         impl $name {
             /// Resume after this event with `after: cursor`.
             async fn cursor(&self) -> Option<String> {
-                Some(encode_cursor(self.0.0.id))
+                Some(encode_cursor(self.0.event().id))
             }
 
             async fn conversation_id(&self) -> Option<ID> {
-                Some(ids::encode(Kind::Conversation, self.0.0.conversation_id))
+                Some(ids::encode(Kind::Conversation, self.0.event().conversation_id))
             }
 
             /// When it happened.
             async fn at(&self) -> DateTime<Utc> {
-                self.0.0.created_at
+                self.0.event().created_at
             }
 
             $($extra)*
@@ -132,8 +130,8 @@ macro_rules! logged_event {
 logged_event!(
     /// A message or a system notice took the next seq.
     MessageAddedEvent {
-        async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-            self.0.message(ctx).await
+        async fn message(&self) -> Option<Message> {
+            self.0.message()
         }
     }
 );
@@ -141,8 +139,8 @@ logged_event!(
 logged_event!(
     /// A message's text was edited; `message` is as it is now.
     MessageEditedEvent {
-        async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-            self.0.message(ctx).await
+        async fn message(&self) -> Option<Message> {
+            self.0.message()
         }
         async fn editor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
             self.0.user(ctx).await
@@ -153,11 +151,11 @@ logged_event!(
 logged_event!(
     /// A message was deleted: it stays in its seq as a tombstone.
     MessageDeletedEvent {
-        async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-            self.0.message(ctx).await
+        async fn message(&self) -> Option<Message> {
+            self.0.message()
         }
         async fn message_id(&self) -> Option<ID> {
-            self.0.0.message_id.map(|id| ids::encode(Kind::Message, id))
+            self.0.event().message_id.map(|id| ids::encode(Kind::Message, id))
         }
     }
 );
@@ -165,8 +163,8 @@ logged_event!(
 logged_event!(
     /// A streamed message got its final text.
     MessageFinishedEvent {
-        async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-            self.0.message(ctx).await
+        async fn message(&self) -> Option<Message> {
+            self.0.message()
         }
     }
 );
@@ -174,8 +172,8 @@ logged_event!(
 logged_event!(
     /// Someone added or removed a reaction.
     ReactionChangedEvent {
-        async fn message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
-            self.0.message(ctx).await
+        async fn message(&self) -> Option<Message> {
+            self.0.message()
         }
         async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
             self.0.user(ctx).await
@@ -221,7 +219,7 @@ logged_event!(
         /// `null` once the viewer may no longer see it.
         async fn conversation(&self, ctx: &Context<'_>) -> ApiResult<Option<Conversation>> {
             let viewer = viewer(ctx)?;
-            match service(ctx)?.conversation(&viewer, self.0.0.conversation_id).await {
+            match service(ctx)?.conversation(&viewer, self.0.event().conversation_id).await {
                 Ok(c) => Ok(Some(Conversation::new(c))),
                 Err(service::Error::NotFound(_)) => Ok(None),
                 Err(err) => Err(err.into()),
@@ -430,8 +428,9 @@ impl From<Followed> for Event {
     fn from(item: Followed) -> Self {
         match item {
             Followed::Logged(model) => {
-                let logged = Logged(model.clone());
-                match model.kind {
+                let kind = model.event.kind;
+                let logged = Logged(model);
+                match kind {
                     EventKind::MessageAdded => Event::MessageAdded(MessageAddedEvent(logged)),
                     EventKind::MessageEdited => Event::MessageEdited(MessageEditedEvent(logged)),
                     EventKind::MessageDeleted => Event::MessageDeleted(MessageDeletedEvent(logged)),

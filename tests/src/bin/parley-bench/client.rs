@@ -47,15 +47,15 @@ pub async fn gql(
 }
 
 pub const SEND: &str =
-    "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { seq } }";
+    "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { id } }";
 
-/// Sends a message whose body carries the send time; returns its seq.
+/// Sends a message whose body carries the send time; returns its id.
 pub async fn send_timed(
     http: &reqwest::Client,
     url: &str,
     token: &str,
     conversation: &str,
-) -> Result<i64> {
+) -> Result<String> {
     let body = format!("t={} load test message", now_micros());
     let data = gql(
         http,
@@ -65,7 +65,10 @@ pub async fn send_timed(
         json!({"c": conversation, "b": body}),
     )
     .await?;
-    data["sendMessage"]["seq"].as_i64().context("no seq")
+    data["sendMessage"]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no id")
 }
 
 /// A socket initialised with `token` and subscribed to `messageAdded`.
@@ -75,6 +78,29 @@ pub async fn subscribe(
     conversation: &str,
     after: Option<i64>,
 ) -> Result<Socket> {
+    let mut socket = open_socket(ws_url, token).await?;
+    start(
+        &mut socket,
+        "subscription($c: ID!, $a: Int) { messageAdded(conversationId: $c, afterSeq: $a) { seq body } }",
+        json!({"c": conversation, "a": after}),
+    )
+    .await?;
+    Ok(socket)
+}
+
+/// The `events` selection the load tool reads.
+pub const EVENTS: &str = "subscription($a: String) { events(after: $a) { __typename cursor
+    ... on MessageAddedEvent { message { id body } } } }";
+
+/// A socket initialised with `token` and subscribed to `events`.
+pub async fn subscribe_events(ws_url: &str, token: &str, after: Option<&str>) -> Result<Socket> {
+    let mut socket = open_socket(ws_url, token).await?;
+    start(&mut socket, EVENTS, json!({"a": after})).await?;
+    Ok(socket)
+}
+
+/// A graphql-transport-ws socket with small buffers, acknowledged.
+async fn open_socket(ws_url: &str, token: &str) -> Result<Socket> {
     let mut request = ws_url.into_client_request()?;
     request.headers_mut().insert(
         "sec-websocket-protocol",
@@ -94,20 +120,22 @@ pub async fn subscribe(
     if ack["type"] != "connection_ack" {
         bail!("no connection_ack: {ack}");
     }
+    Ok(socket)
+}
+
+/// Starts operation "1" on the socket.
+async fn start(socket: &mut Socket, query: &str, variables: Value) -> Result<()> {
     socket
         .send(Message::text(
             json!({
                 "type": "subscribe",
                 "id": "1",
-                "payload": {
-                    "query": "subscription($c: ID!, $a: Int) { messageAdded(conversationId: $c, afterSeq: $a) { seq body } }",
-                    "variables": {"c": conversation, "a": after},
-                },
+                "payload": {"query": query, "variables": variables},
             })
             .to_string(),
         ))
         .await?;
-    Ok(socket)
+    Ok(())
 }
 
 /// The next JSON message, skipping pings.
@@ -125,14 +153,15 @@ pub async fn next_json(socket: &mut Socket) -> Result<Value> {
     }
 }
 
+/// The send time in µs a load-test body carries.
+pub fn sent_at(body: &str) -> Option<i64> {
+    body.strip_prefix("t=")?.split(' ').next()?.parse().ok()
+}
+
 /// `(seq, send time in µs)` of a `messageAdded` event.
 pub fn parse_event(message: &Value) -> Option<(i64, Option<i64>)> {
     let added = &message["payload"]["data"]["messageAdded"];
     let seq = added["seq"].as_i64()?;
-    let sent = added["body"]
-        .as_str()
-        .and_then(|b| b.strip_prefix("t="))
-        .and_then(|b| b.split(' ').next())
-        .and_then(|t| t.parse().ok());
+    let sent = added["body"].as_str().and_then(sent_at);
     Some((seq, sent))
 }
