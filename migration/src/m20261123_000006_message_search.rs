@@ -82,11 +82,7 @@ impl MigrationTrait for Migration {
     }
 }
 
-async fn run(
-    manager: &SchemaManager<'_>,
-    sqlite: &[&str],
-    postgres: &[&str],
-) -> Result<(), DbErr> {
+async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
     let statements = match manager.get_database_backend() {
         DbBackend::Sqlite => sqlite,
         DbBackend::Postgres => postgres,
