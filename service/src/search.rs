@@ -184,10 +184,13 @@ impl Service {
             .map(|m| {
                 // A message without a snippet row (its body changed between
                 // the steps and no longer matches) shows its body unmarked.
-                let snippet = snippets.get(&m.id).cloned().unwrap_or_else(|| Snippet {
+                let mut snippet = snippets.get(&m.id).cloned().unwrap_or_else(|| Snippet {
                     text: m.body.clone(),
                     highlights: Vec::new(),
                 });
+                if backend == DbBackend::Postgres {
+                    snippet.mark_cuts(&m.body);
+                }
                 (m.id, (m, snippet))
             })
             .collect())
@@ -297,8 +300,12 @@ fn snippets(backend: DbBackend, matcher: &str, ids: &[i64]) -> Statement {
                 snippet::STOP,
                 SNIPPET_WORDS / 2
             );
+            // ts_headline drops what its parser takes for HTML tags, so
+            // `<` is swapped for a private-use character around it.
+            let guard = sql.bind(snippet::TAG_GUARD.to_string());
             format!(
-                "SELECT id, ts_headline('parley', body, to_tsquery('parley', {}), {}) \
+                "SELECT id, replace(ts_headline('parley', replace(body, '<', {guard}), \
+                 to_tsquery('parley', {}), {}), {guard}, '<') \
                  FROM messages WHERE id IN ({})",
                 sql.bind(matcher),
                 sql.bind(options),

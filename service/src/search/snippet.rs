@@ -11,8 +11,11 @@
 pub const START: char = '\u{E000}';
 /// Put after a match.
 pub const STOP: char = '\u{E001}';
-/// Put where FTS5 cut the body off.
+/// Put where the body was cut off.
 pub const ELLIPSIS: &str = "…";
+/// Stands in for `<` while PostgreSQL builds a headline (see `search.rs`).
+/// A body's own U+E002 shows as `<` in its snippet.
+pub const TAG_GUARD: char = '\u{E002}';
 
 /// A highlighted snippet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +68,27 @@ impl Snippet {
     }
 }
 
+impl Snippet {
+    /// Adds [`ELLIPSIS`] where `ts_headline` cut `body` (FTS5 adds its own),
+    /// so snippets read the same on both databases.
+    pub fn mark_cuts(&mut self, body: &str) {
+        let Some(at) = body.find(&self.text) else {
+            return;
+        };
+        if at + self.text.len() < body.len() {
+            self.text.push_str(ELLIPSIS);
+        }
+        if at > 0 {
+            self.text.insert_str(0, ELLIPSIS);
+            let shift = ELLIPSIS.chars().count();
+            for range in &mut self.highlights {
+                range.start += shift;
+                range.end += shift;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +127,21 @@ mod tests {
         }
         assert_eq!(ranges(&Snippet::from_marked(&marked("a[b"))), [(1, 2)]);
         assert_eq!(ranges(&Snippet::from_marked(&marked("[🎉]x"))), [(0, 1)]);
+    }
+
+    #[test]
+    fn cuts_are_marked() {
+        let body = "one two three four";
+        let mut s = Snippet::from_marked(&marked("two [three]"));
+        s.mark_cuts(body);
+        assert_eq!(s.text, "…two three…");
+        assert_eq!(ranges(&s), [(5, 10)]);
+        let mut whole = Snippet::from_marked(&marked("one [two] three four"));
+        whole.mark_cuts(body);
+        assert_eq!(whole.text, body);
+        // Text that is not in the body (it changed meanwhile) stays as is.
+        let mut other = Snippet::from_marked("zzz");
+        other.mark_cuts(body);
+        assert_eq!(other.text, "zzz");
     }
 }

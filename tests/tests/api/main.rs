@@ -15,5 +15,6 @@ mod lifecycle;
 mod messages;
 mod profile;
 mod schema;
+mod search;
 mod subscriptions;
 mod websocket;
