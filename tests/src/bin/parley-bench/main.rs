@@ -65,6 +65,7 @@ enum Scenario {
     History,
     Inbox,
     Reconnect,
+    Search,
     All,
 }
 
@@ -95,6 +96,7 @@ async fn main() -> Result<()> {
             Scenario::History,
             Scenario::Inbox,
             Scenario::Reconnect,
+            Scenario::Search,
         ];
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -126,6 +128,7 @@ async fn main() -> Result<()> {
             Scenario::History => scenarios::history::run(&ctx).await?,
             Scenario::Inbox => scenarios::inbox::run(&ctx).await?,
             Scenario::Reconnect => scenarios::reconnect::run(&ctx).await?,
+            Scenario::Search => scenarios::search::run(&ctx).await?,
             Scenario::All => Vec::new(),
         };
         report::print_table(&new_rows);
