@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use entity::message;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult, Statement,
-    Value,
+    TransactionTrait, Value,
 };
 
 pub use snippet::{Snippet, TextRange};
@@ -109,6 +109,18 @@ impl Service {
             DbBackend::Postgres => terms::tsquery(&terms),
             _ => terms::fts5_match(&terms),
         };
+        // One snapshot for both steps, so the page's messages are the ones
+        // its ids were found in.
+        let txn = self.db().begin().await?;
+        if backend == DbBackend::Postgres {
+            // Statements are prepared and cached per connection; after a
+            // few runs PostgreSQL may settle on one generic plan, blind to
+            // whether the terms are rare (read the GIN index) or common
+            // (walk messages newest first and stop at the page). Planning
+            // each search costs well under a millisecond.
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+        }
         let ids = if input.order == SearchOrder::Relevance && offset >= RANK_WINDOW {
             Vec::new()
         } else {
@@ -122,8 +134,7 @@ impl Service {
                 offset,
                 limit + 1,
             );
-            self.db()
-                .query_all_raw(statement)
+            txn.query_all_raw(statement)
                 .await?
                 .iter()
                 .map(|row| row.try_get_by_index::<i64>(0))
@@ -133,7 +144,8 @@ impl Service {
         // says whether the window has more.
         let has_next_page = ids.len() as u64 > limit;
         let ids = &ids[..ids.len().min(limit as usize)];
-        let hits = self.load_hits(backend, &matcher, ids).await?;
+        let hits = load_hits(&txn, backend, &matcher, ids).await?;
+        txn.commit().await?;
         let items = ids
             .iter()
             .zip(0..)
@@ -156,45 +168,43 @@ impl Service {
             has_next_page,
         })
     }
+}
 
-    /// The messages and snippets of one page of ids. A message deleted
-    /// between the two steps is simply missing.
-    async fn load_hits(
-        &self,
-        backend: DbBackend,
-        matcher: &str,
-        ids: &[i64],
-    ) -> Result<HashMap<i64, (message::Model, Snippet)>> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let messages = message::Entity::find()
-            .filter(message::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?;
-        let snippets: HashMap<i64, Snippet> = self
-            .db()
-            .query_all_raw(snippets(backend, matcher, ids))
-            .await?
-            .iter()
-            .map(snippet_row)
-            .collect::<Result<_>>()?;
-        Ok(messages
-            .into_iter()
-            .map(|m| {
-                // A message without a snippet row (its body changed between
-                // the steps and no longer matches) shows its body unmarked.
-                let mut snippet = snippets.get(&m.id).cloned().unwrap_or_else(|| Snippet {
-                    text: m.body.clone(),
-                    highlights: Vec::new(),
-                });
-                if backend == DbBackend::Postgres {
-                    snippet.mark_cuts(&m.body);
-                }
-                (m.id, (m, snippet))
-            })
-            .collect())
+/// The messages and snippets of one page of ids.
+async fn load_hits(
+    db: &impl ConnectionTrait,
+    backend: DbBackend,
+    matcher: &str,
+    ids: &[i64],
+) -> Result<HashMap<i64, (message::Model, Snippet)>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
+    let messages = message::Entity::find()
+        .filter(message::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let snippets: HashMap<i64, Snippet> = db
+        .query_all_raw(snippets(backend, matcher, ids))
+        .await?
+        .iter()
+        .map(snippet_row)
+        .collect::<Result<_>>()?;
+    Ok(messages
+        .into_iter()
+        .map(|m| {
+            // In one snapshot every id has its snippet row; were one
+            // missing, the body shows unmarked rather than failing.
+            let mut snippet = snippets.get(&m.id).cloned().unwrap_or_else(|| Snippet {
+                text: m.body.clone(),
+                highlights: Vec::new(),
+            });
+            if backend == DbBackend::Postgres {
+                snippet.mark_cuts(&m.body);
+            }
+            (m.id, (m, snippet))
+        })
+        .collect())
 }
 
 fn page_size(first: Option<i64>) -> Result<u64> {
