@@ -24,6 +24,7 @@ pub mod members;
 pub mod messages;
 pub mod page;
 mod password;
+pub mod search;
 mod sending;
 pub mod sessions;
 mod time;

@@ -278,3 +278,95 @@ async fn a_permanent_delete_leaves_no_rows_behind() {
         .unwrap();
     assert_eq!((messages, members), (0, 0));
 }
+
+/// The words of a search's hits, newest first.
+async fn search(service: &Service, viewer: &Viewer, query: &str) -> Vec<String> {
+    service
+        .search_messages(
+            viewer,
+            service::search::SearchInput {
+                query: query.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|hit| hit.message.body)
+        .collect()
+}
+
+/// The index follows the table by itself (triggers on SQLite, a generated
+/// column on PostgreSQL): an edited body is found by its new words only,
+/// a deleted message not at all, whichever code path changed the row.
+#[tokio::test]
+async fn search_follows_body_updates_and_deletes() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    use service::entity::message;
+
+    let (service, _db) = service().await;
+    let a = user(&service, "ada").await;
+    let b = user(&service, "bob").await;
+    let conversation = service.open_direct(&a, b.user_id, None).await.unwrap();
+    send(&service, &a, conversation.id, "the deploy failed").await;
+    send(&service, &a, conversation.id, "lunch at noon").await;
+    assert_eq!(search(&service, &b, "deplo").await, ["the deploy failed"]);
+
+    let stored = message::Entity::find()
+        .all(service.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.body == "the deploy failed")
+        .unwrap();
+    let mut edit: message::ActiveModel = stored.clone().into();
+    edit.body = Set("the rollback worked".into());
+    edit.update(service.db()).await.unwrap();
+    assert!(search(&service, &b, "deploy").await.is_empty());
+    assert_eq!(search(&service, &b, "rollb").await, ["the rollback worked"]);
+
+    message::Entity::delete_by_id(stored.id)
+        .exec(service.db())
+        .await
+        .unwrap();
+    assert!(search(&service, &b, "rollback").await.is_empty());
+    assert_eq!(search(&service, &a, "noon").await, ["lunch at noon"]);
+}
+
+/// Messages stored before the search migration are indexed by it.
+#[tokio::test]
+async fn the_search_migration_indexes_existing_messages() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+
+    let test_db = TestDb::new().await.unwrap();
+    let conn = db::connect(&test_db.url(), &db::DbOptions::default())
+        .await
+        .unwrap();
+    // The three migrations before search's.
+    Migrator::up(&conn, Some(3)).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, username, username_key, display_name, created_at, updated_at) \
+         VALUES (1, 'a', 'a', 'A', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        "INSERT INTO conversations (id, kind, title, last_seq, last_activity_at, created_at, updated_at) \
+         VALUES (1, 'group', 'g', 2, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, last_activity_at, joined_at) \
+         VALUES (1, 1, 'owner', 2, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        "INSERT INTO messages (conversation_id, seq, sender_id, body, created_at) \
+         VALUES (1, 1, 1, 'Crème brûlée tonight', '2026-01-01T00:00:00Z'), \
+                (1, 2, 1, 'nothing here', '2026-01-01T00:00:00Z')",
+    ] {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    Migrator::up(&conn, None).await.unwrap();
+    let service = Service::new(conn, EventBus::new(), Settings::default());
+    let viewer = Viewer {
+        user_id: 1,
+        session_id: 0,
+    };
+    assert_eq!(
+        search(&service, &viewer, "creme brulee").await,
+        ["Crème brûlée tonight"]
+    );
+}

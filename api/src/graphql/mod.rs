@@ -12,6 +12,7 @@ pub mod loaders;
 mod manage;
 mod messages;
 pub mod request;
+mod search;
 mod sessions;
 mod types;
 mod users;
@@ -27,12 +28,13 @@ use self::{
     loaders::Loaders,
     manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
+    search::SearchQuery,
     sessions::{SessionMutation, SessionQuery},
     users::{AccountMutation, UserQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, ConversationQuery, SessionQuery);
+pub struct Query(UserQuery, ConversationQuery, SessionQuery, SearchQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(

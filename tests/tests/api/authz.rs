@@ -150,6 +150,11 @@ fn rows() -> Vec<Row> {
         ),
         content("Query.node", "query($c: ID!) { node(id: $c) { id } }"),
         row(
+            "Query.searchMessages",
+            "query($c: ID!) { searchMessages(query: \"hello\", conversationId: $c) { nodes { message { id } snippet { text } } } }",
+            member_only(),
+        ),
+        row(
             "Mutation.register",
             "mutation($n: String!) { register(input: {username: $n, password: \"password123\"}) { token } }",
             |_| Yes,

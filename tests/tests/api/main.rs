@@ -16,5 +16,6 @@ mod lifecycle;
 mod messages;
 mod profile;
 mod schema;
+mod search;
 mod subscriptions;
 mod websocket;

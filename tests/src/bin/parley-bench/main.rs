@@ -66,6 +66,7 @@ enum Scenario {
     Inbox,
     Reconnect,
     Events,
+    Search,
     All,
 }
 
@@ -97,6 +98,7 @@ async fn main() -> Result<()> {
             Scenario::Inbox,
             Scenario::Reconnect,
             Scenario::Events,
+            Scenario::Search,
         ];
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -129,6 +131,7 @@ async fn main() -> Result<()> {
             Scenario::Inbox => scenarios::inbox::run(&ctx).await?,
             Scenario::Reconnect => scenarios::reconnect::run(&ctx).await?,
             Scenario::Events => scenarios::events::run(&ctx).await?,
+            Scenario::Search => scenarios::search::run(&ctx).await?,
             Scenario::All => Vec::new(),
         };
         report::print_table(&new_rows);

@@ -180,6 +180,21 @@ impl Seeder {
 
     /// `count` messages from `sender` appended to a conversation.
     pub async fn messages(&self, conversation_id: i64, sender: i64, count: usize) -> Result<()> {
+        self.messages_with(conversation_id, sender, count, |seq| {
+            format!("seeded message {seq} with a little text to make it look like chat")
+        })
+        .await
+    }
+
+    /// Like [`messages`](Self::messages), with each body made by `body`
+    /// from the message's seq.
+    pub async fn messages_with(
+        &self,
+        conversation_id: i64,
+        sender: i64,
+        count: usize,
+        mut body: impl FnMut(i64) -> String,
+    ) -> Result<()> {
         let txn = self.db.begin().await?;
         let start = conversation::Entity::find_by_id(conversation_id)
             .one(&txn)
@@ -198,9 +213,7 @@ impl Seeder {
                         conversation_id: Set(conversation_id),
                         seq: Set(seq),
                         sender_id: Set(Some(sender)),
-                        body: Set(format!(
-                            "seeded message {seq} with a little text to make it look like chat"
-                        )),
+                        body: Set(body(seq)),
                         client_message_id: Set(None),
                         created_at: Set(now - Duration::seconds((count as i64) - seq + start)),
                         ..Default::default()

@@ -6,6 +6,7 @@ pub mod history;
 pub mod idle;
 pub mod inbox;
 pub mod reconnect;
+pub mod search;
 pub mod send;
 
 use std::{
