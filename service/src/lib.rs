@@ -10,12 +10,14 @@
 pub mod account;
 pub mod auth;
 pub mod bus;
+pub mod content;
 pub mod conversations;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod host_app;
 pub mod identity;
+pub mod import;
 pub mod jwt;
 mod last_seen;
 pub mod lifecycle;
@@ -25,6 +27,7 @@ pub mod page;
 mod password;
 mod sending;
 pub mod sessions;
+pub mod streaming;
 mod time;
 pub mod timeline;
 pub mod users;
@@ -135,6 +138,7 @@ pub struct Service {
     write_lock: db::WriteLock,
     lanes: sending::Lanes,
     log: events::EventLog,
+    streams: streaming::Streams,
 }
 
 impl Service {
@@ -155,6 +159,7 @@ impl Service {
         Self {
             lanes: sending::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
             log,
+            streams: streaming::Streams::default(),
             write_lock,
             db,
             bus,
