@@ -139,7 +139,7 @@ impl Service {
 }
 
 /// `Forbidden` unless the host app (the admin key) acts.
-pub(crate) fn host_app_only(actor: &Actor) -> Result<()> {
+pub fn host_app_only(actor: &Actor) -> Result<()> {
     match actor {
         Actor::HostApp => Ok(()),
         Actor::User(_) => Err(Error::Forbidden(

@@ -11,6 +11,7 @@ pub mod loaders;
 mod manage;
 mod messages;
 pub mod request;
+mod rich_messages;
 mod sessions;
 mod types;
 mod users;
@@ -25,6 +26,7 @@ use self::{
     loaders::Loaders,
     manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
+    rich_messages::RichMessageMutation,
     sessions::{SessionMutation, SessionQuery},
     users::{AccountMutation, UserQuery},
 };
@@ -40,6 +42,7 @@ pub struct Mutation(
     ConversationMutation,
     ManageMutation,
     MessageMutation,
+    RichMessageMutation,
     HostAppMutation,
 );
 
