@@ -14,6 +14,7 @@ mod identity;
 mod lifecycle;
 mod messages;
 mod profile;
+mod rich_messages;
 mod schema;
 mod subscriptions;
 mod websocket;
