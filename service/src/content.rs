@@ -166,7 +166,10 @@ fn validate_attachment(item: Attachment) -> Result<Attachment> {
             ));
         }
         Some(name) if name.chars().any(char::is_control) => {
-            return Err(Error::invalid("name", "must not contain control characters"));
+            return Err(Error::invalid(
+                "name",
+                "must not contain control characters",
+            ));
         }
         Some(name) => Some(name.to_owned()),
     };

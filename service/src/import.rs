@@ -101,7 +101,10 @@ impl Service {
             };
             let content = content::validate(&m.body, rich).map_err(item)?;
             if m.created_at > at {
-                return Err(item(Error::invalid("createdAt", "must not be in the future")));
+                return Err(item(Error::invalid(
+                    "createdAt",
+                    "must not be in the future",
+                )));
             }
             if !seen.insert(external_id.clone()) {
                 skipped += 1;

@@ -11,8 +11,8 @@ use sea_orm::{
 
 use crate::{
     Service, Viewer,
-    content::{self, RichContent},
     bus::{Event, Received, Topic},
+    content::{self, RichContent},
     error::{Error, Result},
     page::{Page, PageArgs, Window},
     sending::{Draft, Stored},

@@ -302,8 +302,8 @@ impl Service {
             .await?;
         // Finished meanwhile, by another request or instance.
         let finished_message = updated.into_iter().next().ok_or_else(finished)?;
-        let mut event = NewEvent::new(message.conversation_id, EventKind::MessageFinished)
-            .message(message.id);
+        let mut event =
+            NewEvent::new(message.conversation_id, EventKind::MessageFinished).message(message.id);
         if let Some(author) = author {
             event = event.user(author.user_id);
         }

@@ -17,11 +17,12 @@ const APPEND: &str =
 const FINISH: &str = "mutation($m: ID!) { finishMessage(id: $m) { id body streaming } }";
 const IMPORT: &str = "mutation($c: ID!, $m: [ImportMessageInput!]!) { importMessages(conversationId: $c, messages: $m) { imported skipped } }";
 const HISTORY: &str = "query($c: ID!) { conversation(id: $c) { lastSeq lastActivityAt unreadCount messages(last: 50) { nodes { id seq kind body sender { id } createdAt externalId streaming attachments { url } } } } }";
-const MESSAGE: &str =
-    "query($m: ID!) { node(id: $m) { ... on Message { body streaming kind } } }";
+const MESSAGE: &str = "query($m: ID!) { node(id: $m) { ... on Message { body streaming kind } } }";
 
 async fn count_messages(app: &TestApp) -> Result<i64> {
-    Ok(app.sql_ints("SELECT COUNT(*) FROM messages", vec![]).await?[0])
+    Ok(app
+        .sql_ints("SELECT COUNT(*) FROM messages", vec![])
+        .await?[0])
 }
 
 /// The error's code and `extensions.field`.
@@ -83,10 +84,15 @@ async fn each_kind_is_stored_with_its_attachments_and_metadata() -> Result<()> {
         .await?["sendMessage"]
         .clone();
     assert_eq!(offer["kind"], "OFFER");
-    assert_eq!(offer["metadata"], json!({"amount": "120.00", "currency": "EUR"}));
+    assert_eq!(
+        offer["metadata"],
+        json!({"amount": "120.00", "currency": "EUR"})
+    );
 
-    let ai = send(json!({"body": "Sure.", "metadata": {"model": "m-1", "tokens": {"in": 12, "out": 3}}}))
-        .await?["sendMessage"]
+    let ai = send(
+        json!({"body": "Sure.", "metadata": {"model": "m-1", "tokens": {"in": 12, "out": 3}}}),
+    )
+    .await?["sendMessage"]
         .clone();
     assert_eq!(ai["metadata"]["tokens"]["out"], 3);
 
@@ -115,7 +121,10 @@ async fn each_kind_refuses_what_it_lacks_and_system_is_parleys_own() -> Result<(
     let ben = app.register("ben").await?;
     let c = app.open_direct(&ann, &ben).await?;
     for (input, field) in [
-        (json!({"kind": "IMAGE", "body": "no picture"}), "attachments"),
+        (
+            json!({"kind": "IMAGE", "body": "no picture"}),
+            "attachments",
+        ),
         (json!({"kind": "FILE"}), "attachments"),
         (json!({"kind": "TEXT", "body": "   "}), "body"),
         (json!({}), "body"),
@@ -151,10 +160,22 @@ async fn bad_attachments_name_their_field_and_write_nothing() -> Result<()> {
         (json!([ok, {"url": "ftp://cdn.example/a.png"}]), "[1].url"),
         (json!([{"url": "javascript:alert(1)"}]), "[0].url"),
         (json!([{"url": "https://u:p@cdn.example/a"}]), "[0].url"),
-        (json!([ok, ok, {"url": "https://cdn.example/b", "size": -1}]), "[2].size"),
-        (json!([{"url": "https://cdn.example/b", "width": 0}]), "[0].width"),
-        (json!([{"url": "https://cdn.example/b", "mimeType": "png"}]), "[0].mimeType"),
-        (json!([{"url": "https://cdn.example/b", "name": "n".repeat(256)}]), "[0].name"),
+        (
+            json!([ok, ok, {"url": "https://cdn.example/b", "size": -1}]),
+            "[2].size",
+        ),
+        (
+            json!([{"url": "https://cdn.example/b", "width": 0}]),
+            "[0].width",
+        ),
+        (
+            json!([{"url": "https://cdn.example/b", "mimeType": "png"}]),
+            "[0].mimeType",
+        ),
+        (
+            json!([{"url": "https://cdn.example/b", "name": "n".repeat(256)}]),
+            "[0].name",
+        ),
     ] {
         let response = app
             .gql(
@@ -252,7 +273,10 @@ async fn a_streamed_message_is_live_stored_as_it_grows_and_finished_whole() -> R
     let first = app
         .ok(&ann.token, APPEND, json!({"m": m, "t": "Hel"}))
         .await?;
-    assert_eq!(first["appendToMessage"], json!({"messageId": m, "length": 3}));
+    assert_eq!(
+        first["appendToMessage"],
+        json!({"messageId": m, "length": 3})
+    );
     app.ok(&ann.token, APPEND, json!({"m": m, "t": "lo, "}))
         .await?;
     // Subscribers get each piece, in order, as it is appended.
@@ -297,8 +321,8 @@ async fn a_streamed_message_is_live_stored_as_it_grows_and_finished_whole() -> R
 }
 
 #[tokio::test]
-async fn only_the_author_adds_to_a_streaming_message_and_never_after_it_is_finished()
--> Result<()> {
+async fn only_the_author_adds_to_a_streaming_message_and_never_after_it_is_finished() -> Result<()>
+{
     let app = spawn_host_app().await?;
     let ann = app.register("ann").await?;
     let ben = app.register("ben").await?;
@@ -354,7 +378,11 @@ async fn only_the_author_adds_to_a_streaming_message_and_never_after_it_is_finis
         .await?;
     assert_eq!(refusal(&too_long), ("BAD_USER_INPUT".into(), "text".into()));
     let fits = app
-        .ok(&ann.token, APPEND, json!({"m": m, "t": "x".repeat(4000 - 8)}))
+        .ok(
+            &ann.token,
+            APPEND,
+            json!({"m": m, "t": "x".repeat(4000 - 8)}),
+        )
         .await?;
     assert_eq!(fits["appendToMessage"]["length"], 4000);
 
@@ -369,7 +397,11 @@ async fn only_the_author_adds_to_a_streaming_message_and_never_after_it_is_finis
     // A message sent without `streaming` was finished from the start.
     let plain = app.send(&ann, &c, "done").await?;
     let response = app
-        .gql(Some(&ann.token), APPEND, json!({"m": plain["id"], "t": "!"}))
+        .gql(
+            Some(&ann.token),
+            APPEND,
+            json!({"m": plain["id"], "t": "!"}),
+        )
         .await?;
     assert_eq!(refusal(&response), ("CONFLICT".into(), "id".into()));
     let body = app.ok(&ann.token, MESSAGE, json!({"m": m})).await?;
@@ -457,10 +489,7 @@ async fn imports_keep_order_and_time_skip_what_is_there_and_are_not_unread() -> 
         photo,
     ]);
     let done = app.admin(IMPORT, json!({"c": c, "m": batch})).await?;
-    assert_eq!(
-        done["importMessages"],
-        json!({"imported": 3, "skipped": 1})
-    );
+    assert_eq!(done["importMessages"], json!({"imported": 3, "skipped": 1}));
 
     let history = app.ok(&ben.token, HISTORY, json!({"c": c})).await?;
     let nodes = history["conversation"]["messages"]["nodes"]
@@ -489,7 +518,10 @@ async fn imports_keep_order_and_time_skip_what_is_there_and_are_not_unread() -> 
     assert_eq!(nodes[1]["body"], "first");
     assert_eq!(nodes[1]["sender"]["id"], json!(ann.id));
     assert_eq!(nodes[3]["kind"], "IMAGE");
-    assert_eq!(nodes[3]["attachments"][0]["url"], "https://old.example/p.jpg");
+    assert_eq!(
+        nodes[3]["attachments"][0]["url"],
+        "https://old.example/p.jpg"
+    );
     // Old history is not news: unread counts and activity stay.
     assert_eq!(history["conversation"]["unreadCount"], 1);
     assert_eq!(history["conversation"]["lastActivityAt"], activity);
@@ -502,7 +534,10 @@ async fn imports_keep_order_and_time_skip_what_is_there_and_are_not_unread() -> 
         json!({"c": c}),
     )
     .await?;
-    assert_eq!(app.ok(&ann.token, "{ unreadCount }", json!({})).await?["unreadCount"], 0);
+    assert_eq!(
+        app.ok(&ann.token, "{ unreadCount }", json!({})).await?["unreadCount"],
+        0
+    );
 
     // One MessageAdded per imported message.
     let added = event::Entity::find()
@@ -519,7 +554,10 @@ async fn imports_keep_order_and_time_skip_what_is_there_and_are_not_unread() -> 
 
     // Twice is a no-op; new messages go after the last seq.
     let again = app.admin(IMPORT, json!({"c": c, "m": batch})).await?;
-    assert_eq!(again["importMessages"], json!({"imported": 0, "skipped": 4}));
+    assert_eq!(
+        again["importMessages"],
+        json!({"imported": 0, "skipped": 4})
+    );
     let more = json!([
         imported("xmtp:2", &ben.id, "second", "2021-03-01T10:00:01Z"),
         imported("xmtp:4", &ann.id, "fourth", "2021-03-01T10:00:03Z"),
@@ -548,8 +586,10 @@ async fn an_import_newer_than_the_last_activity_moves_the_inbox() -> Result<()> 
     )
     .await?;
     let history = app.ok(&ann.token, HISTORY, json!({"c": c})).await?;
-    let activity: chrono::DateTime<chrono::Utc> =
-        history["conversation"]["lastActivityAt"].as_str().unwrap().parse()?;
+    let activity: chrono::DateTime<chrono::Utc> = history["conversation"]["lastActivityAt"]
+        .as_str()
+        .unwrap()
+        .parse()?;
     assert_eq!(activity, at);
     assert_eq!(history["conversation"]["unreadCount"], 0);
     let inbox = app
@@ -559,7 +599,10 @@ async fn an_import_newer_than_the_last_activity_moves_the_inbox() -> Result<()> 
             json!({}),
         )
         .await?;
-    assert_eq!(inbox["conversations"]["nodes"][0]["lastMessage"]["body"], "recent");
+    assert_eq!(
+        inbox["conversations"]["nodes"][0]["lastMessage"]["body"],
+        "recent"
+    );
     assert_eq!(
         inbox["conversations"]["nodes"][0]["lastActivityAt"],
         history["conversation"]["lastActivityAt"]
@@ -577,11 +620,7 @@ async fn people_cannot_import_and_bad_imports_write_nothing() -> Result<()> {
     let good = imported("e:1", &ann.id, "ok", "2020-01-01T00:00:00Z");
     for token in [&ann.token, &eve.token] {
         let response = app
-            .gql(
-                Some(token),
-                IMPORT,
-                json!({"c": c, "m": [good.clone()]}),
-            )
+            .gql(Some(token), IMPORT, json!({"c": c, "m": [good.clone()]}))
             .await?;
         assert_eq!(error_code(&response), "FORBIDDEN");
     }
@@ -596,10 +635,25 @@ async fn people_cannot_import_and_bad_imports_write_nothing() -> Result<()> {
         .map(|i| imported(&format!("n:{i}"), &ann.id, "x", "2020-01-01T00:00:00Z"))
         .collect();
     for (batch, mentions) in [
-        (json!([good, imported("e:2", &eve.id, "not a member", "2020-01-01T00:00:00Z")]), "[1].senderId"),
-        (json!([good, imported("e:2", &ann.id, "later", &future)]), "[1].createdAt"),
-        (json!([good, imported("", &ann.id, "no id", "2020-01-01T00:00:00Z")]), "[1].externalId"),
-        (json!([good, imported("e:2", &ann.id, " ", "2020-01-01T00:00:00Z")]), "[1].body"),
+        (
+            json!([
+                good,
+                imported("e:2", &eve.id, "not a member", "2020-01-01T00:00:00Z")
+            ]),
+            "[1].senderId",
+        ),
+        (
+            json!([good, imported("e:2", &ann.id, "later", &future)]),
+            "[1].createdAt",
+        ),
+        (
+            json!([good, imported("", &ann.id, "no id", "2020-01-01T00:00:00Z")]),
+            "[1].externalId",
+        ),
+        (
+            json!([good, imported("e:2", &ann.id, " ", "2020-01-01T00:00:00Z")]),
+            "[1].body",
+        ),
         (json!([good, system]), "[1].kind"),
         (json!([good, bad_photo]), "[1].attachments: [0].url"),
         (json!(too_many), "at most 1000"),
