@@ -687,3 +687,35 @@ async fn people_cannot_import_and_bad_imports_write_nothing() -> Result<()> {
     assert_eq!(events, vec![0]);
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_appends_lose_nothing_across_flushes() -> Result<()> {
+    let app = spawn_host_app().await?;
+    let ann = app.register("ann").await?;
+    let ben = app.register("ben").await?;
+    let c = app.open_direct(&ann, &ben).await?;
+    let m = app
+        .ok(
+            &ann.token,
+            SEND,
+            json!({"i": {"conversationId": c, "streaming": true}}),
+        )
+        .await?["sendMessage"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Waves of concurrent appends, with pauses that let flushes run (and
+    // forget the buffer) between them.
+    for _ in 0..3 {
+        let appends = (0..20).map(|_| app.ok(&ann.token, APPEND, json!({"m": m, "t": "ab"})));
+        for done in futures_util::future::join_all(appends).await {
+            done?;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let stored = app.ok(&ben.token, MESSAGE, json!({"m": m})).await?;
+    assert_eq!(stored["node"]["body"], "ab".repeat(60));
+    let finished = app.ok(&ann.token, FINISH, json!({"m": m})).await?;
+    assert_eq!(finished["finishMessage"]["body"], "ab".repeat(60));
+    Ok(())
+}
