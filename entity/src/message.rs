@@ -18,18 +18,37 @@ pub struct Model {
     pub client_message_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub kind: Kind,
-    /// A JSON object, as text: for `system` messages, what changed.
+    /// A JSON object, as text: for `system` messages, what changed; for
+    /// others, whatever the sender attached (an offer's amount, a model's
+    /// token counts).
     #[sea_orm(column_type = "Text", nullable)]
     pub metadata: Option<String>,
+    /// A JSON array of attachments (url, name, mimeType, size, width,
+    /// height), as text, validated and normalized by the service; `None`
+    /// when there are none.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub attachments: Option<String>,
+    /// True while the author is still appending text to it.
+    pub streaming: bool,
+    /// The message's id on the network it was imported from; unique within
+    /// its conversation. `None` for messages sent here.
+    pub external_id: Option<String>,
 }
 
 /// What a message is. `System` messages record changes to the conversation;
-/// they have no sender and never count as unread.
+/// they have no sender and never count as unread. `Image` and `File` carry
+/// attachments; an `Offer` carries its terms in `metadata`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Kind {
     #[sea_orm(string_value = "text")]
     Text,
+    #[sea_orm(string_value = "image")]
+    Image,
+    #[sea_orm(string_value = "file")]
+    File,
+    #[sea_orm(string_value = "offer")]
+    Offer,
     #[sea_orm(string_value = "system")]
     System,
 }

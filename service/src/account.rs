@@ -131,13 +131,19 @@ pub(crate) fn validate_profile(
     Ok((display_name, avatar_url))
 }
 
+/// An avatar URL: see [`validate_http_url`].
+pub(crate) fn validate_avatar_url(raw: &str) -> Result<String> {
+    validate_http_url(raw, "avatarUrl")
+}
+
 /// An absolute `http` or `https` URL with a host and no credentials, at
 /// most 2048 characters. Returned in its normalized form (escaped, scheme
 /// and host lower-cased), which is safe to put in an HTML attribute.
-pub(crate) fn validate_avatar_url(raw: &str) -> Result<String> {
+/// Errors name `field`.
+pub(crate) fn validate_http_url(raw: &str, field: &'static str) -> Result<String> {
     let too_long = || {
         Error::invalid(
-            "avatarUrl",
+            field,
             format!("must be at most {AVATAR_URL_MAX} characters long"),
         )
     };
@@ -149,10 +155,10 @@ pub(crate) fn validate_avatar_url(raw: &str) -> Result<String> {
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https"))
         .filter(|url| url.host_str().is_some_and(|host| !host.is_empty()))
-        .ok_or_else(|| Error::invalid("avatarUrl", "must be an http or https URL"))?;
+        .ok_or_else(|| Error::invalid(field, "must be an http or https URL"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid(
-            "avatarUrl",
+            field,
             "must not contain a user name or password",
         ));
     }

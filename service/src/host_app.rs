@@ -138,7 +138,8 @@ impl Service {
     }
 }
 
-fn host_app_only(actor: &Actor) -> Result<()> {
+/// `Forbidden` unless the host app (the admin key) acts.
+pub fn host_app_only(actor: &Actor) -> Result<()> {
     match actor {
         Actor::HostApp => Ok(()),
         Actor::User(_) => Err(Error::Forbidden(

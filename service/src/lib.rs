@@ -10,6 +10,7 @@
 pub mod account;
 pub mod auth;
 pub mod bus;
+pub mod content;
 pub mod conversations;
 pub mod db;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod events;
 pub mod follow;
 pub mod host_app;
 pub mod identity;
+pub mod import;
 pub mod jwt;
 mod last_seen;
 pub mod lifecycle;
@@ -27,6 +29,7 @@ mod password;
 pub mod search;
 mod sending;
 pub mod sessions;
+pub mod streaming;
 mod time;
 pub mod timeline;
 pub mod users;
@@ -140,6 +143,7 @@ pub struct Service {
     write_lock: db::WriteLock,
     lanes: sending::Lanes,
     log: events::EventLog,
+    streams: streaming::Streams,
 }
 
 impl Service {
@@ -160,6 +164,7 @@ impl Service {
         Self {
             lanes: sending::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
             log,
+            streams: streaming::Streams::default(),
             write_lock,
             db,
             bus,

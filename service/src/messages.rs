@@ -12,22 +12,25 @@ use sea_orm::{
 use crate::{
     Service, Viewer,
     bus::{Event, Received, Topic},
+    content::{self, RichContent},
     error::{Error, Result},
     page::{Page, PageArgs, Window},
     sending::{Draft, Stored},
 };
 
-/// Longest message body, in characters, after trimming.
-pub const BODY_MAX: usize = 4000;
+pub use crate::content::BODY_MAX;
 /// Longest client message id, in characters.
 pub const CLIENT_ID_MAX: usize = 64;
 /// Rows a live stream reads per query while catching up.
 const CATCH_UP_BATCH: u64 = 100;
 
+#[derive(Default)]
 pub struct SendMessage {
     pub conversation_id: i64,
     pub body: String,
     pub client_message_id: Option<String>,
+    /// Kind, attachments, metadata, streaming: see [`crate::content`].
+    pub rich: RichContent,
 }
 
 impl Service {
@@ -38,18 +41,9 @@ impl Service {
     pub async fn send_message(
         &self,
         viewer: &Viewer,
-        input: SendMessage,
+        mut input: SendMessage,
     ) -> Result<message::Model> {
-        let body = input.body.trim();
-        if body.is_empty() {
-            return Err(Error::invalid("body", "must not be empty"));
-        }
-        if body.chars().count() > BODY_MAX {
-            return Err(Error::invalid(
-                "body",
-                format!("must be at most {BODY_MAX} characters long"),
-            ));
-        }
+        let content = content::validate(&input.body, std::mem::take(&mut input.rich))?;
         if let Some(id) = &input.client_message_id {
             let len = id.chars().count();
             if len == 0 || len > CLIENT_ID_MAX {
@@ -67,8 +61,8 @@ impl Service {
         let draft = Draft {
             viewer: *viewer,
             conversation_id: input.conversation_id,
-            body: body.to_owned(),
             client_message_id: input.client_message_id.clone(),
+            content,
         };
         match self.lanes.store(draft).await? {
             Stored::Message(message) => Ok(message),

@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     Viewer,
     bus::{Event, EventBus},
+    content::Content,
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
     events::{self, EventLog, NewEvent},
@@ -48,8 +49,9 @@ const QUEUE: usize = 1024;
 pub(crate) struct Draft {
     pub viewer: Viewer,
     pub conversation_id: i64,
-    pub body: String,
     pub client_message_id: Option<String>,
+    /// Body, kind, attachments, metadata and streaming, validated.
+    pub content: Content,
 }
 
 /// What became of a send.
@@ -289,13 +291,13 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
     if !members.iter().any(|m| m.user_id == me) {
         return Err(Error::NotFound("conversation"));
     }
-    // A group created without a title is named by its first message.
-    if conversation.kind == Kind::Group && conversation.title.is_none() {
+    // A group created without a title is named by its first message
+    // with words (a bare image or an empty streamed start leaves it to
+    // the next one).
+    let body = &d.content.body;
+    if conversation.kind == Kind::Group && conversation.title.is_none() && !body.is_empty() {
         conversation::Entity::update_many()
-            .col_expr(
-                conversation::Column::Title,
-                Expr::value(title_from(&d.body)),
-            )
+            .col_expr(conversation::Column::Title, Expr::value(title_from(body)))
             .filter(conversation::Column::Id.eq(d.conversation_id))
             .exec(&**txn)
             .await?;
@@ -304,10 +306,14 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         conversation_id: Set(d.conversation_id),
         seq: Set(seq),
         sender_id: Set(Some(d.viewer.user_id)),
-        body: Set(d.body.clone()),
+        body: Set(body.clone()),
         client_message_id: Set(d.client_message_id.clone()),
         // Taken under the lock, so creation times follow seq order.
         created_at: Set(Ord::max(now(), at)),
+        kind: Set(d.content.kind),
+        metadata: Set(d.content.metadata.clone()),
+        attachments: Set(d.content.attachments.clone()),
+        streaming: Set(d.content.streaming),
         ..Default::default()
     }
     .insert(&**txn)

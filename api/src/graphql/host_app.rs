@@ -9,6 +9,7 @@ use super::{
     context::{actor, service},
     error::ApiResult,
     ids::{self, Kind},
+    rich_messages::RichMessageInput,
     types::{Message, User},
 };
 
@@ -32,10 +33,15 @@ pub struct SendMessageAsInput {
     /// A bot, which must be a member of the conversation.
     pub user_id: ID,
     pub conversation_id: ID,
-    /// Trimmed; 1 to 4000 characters.
+    /// As in `sendMessage`.
+    #[graphql(default)]
     pub body: String,
     /// An idempotency key of up to 64 characters, as in `sendMessage`.
     pub client_message_id: Option<String>,
+    /// Kind, attachments, metadata and `streaming`, as in `sendMessage`;
+    /// the admin key may append to and finish the bot's streaming message.
+    #[graphql(flatten)]
+    pub rich: RichMessageInput,
 }
 
 #[derive(Default)]
@@ -81,6 +87,7 @@ impl HostAppMutation {
                     conversation_id,
                     body: input.body,
                     client_message_id: input.client_message_id,
+                    rich: input.rich.into(),
                 },
             )
             .await?;

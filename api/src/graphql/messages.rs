@@ -8,17 +8,22 @@ use super::{
     context::{service, viewer},
     error::{ApiError, ApiResult},
     ids::{self, Kind},
+    rich_messages::RichMessageInput,
     types::Message,
 };
 
 #[derive(InputObject)]
 pub struct SendMessageInput {
     pub conversation_id: ID,
-    /// Trimmed; 1 to 4000 characters.
+    /// Trimmed; up to 4000 characters. Required for `TEXT` (unless
+    /// streaming) and for an `OFFER` without metadata.
+    #[graphql(default)]
     pub body: String,
     /// An idempotency key of up to 64 characters: sending again with the
     /// same key returns the first message instead of storing another.
     pub client_message_id: Option<String>,
+    #[graphql(flatten)]
+    pub rich: RichMessageInput,
 }
 
 #[derive(Default)]
@@ -37,6 +42,7 @@ impl MessageMutation {
                     conversation_id,
                     body: input.body,
                     client_message_id: input.client_message_id,
+                    rich: input.rich.into(),
                 },
             )
             .await?;

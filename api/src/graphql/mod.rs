@@ -12,6 +12,7 @@ pub mod loaders;
 mod manage;
 mod messages;
 pub mod request;
+mod rich_messages;
 mod search;
 mod sessions;
 mod types;
@@ -28,6 +29,7 @@ use self::{
     loaders::Loaders,
     manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
+    rich_messages::RichMessageMutation,
     search::SearchQuery,
     sessions::{SessionMutation, SessionQuery},
     users::{AccountMutation, UserQuery},
@@ -44,6 +46,7 @@ pub struct Mutation(
     ConversationMutation,
     ManageMutation,
     MessageMutation,
+    RichMessageMutation,
     HostAppMutation,
 );
 

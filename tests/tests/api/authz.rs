@@ -295,6 +295,27 @@ fn rows() -> Vec<Row> {
             signed_in(FORBID),
         )
         .host(Yes),
+        // Streaming: only the author appends and finishes; `$s` is the
+        // bot's streaming message, so the admin key may.
+        row(
+            "Mutation.appendToMessage",
+            "mutation($s: ID!) { appendToMessage(id: $s, text: \"x\") { length } }",
+            by_role(MISSING, FORBID, FORBID, FORBID),
+        )
+        .host(Yes),
+        row(
+            "Mutation.finishMessage",
+            "mutation($s: ID!) { finishMessage(id: $s) { id } }",
+            by_role(MISSING, FORBID, FORBID, FORBID),
+        )
+        .host(Yes)
+        .destructive(),
+        row(
+            "Mutation.importMessages",
+            "mutation($c: ID!, $u: ID!) { importMessages(conversationId: $c, messages: [{externalId: \"x-1\", senderId: $u, body: \"old\", createdAt: \"2020-01-01T00:00:00Z\"}]) { imported } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
         // Subscriptions run over the WebSocket (see `run_subscription`).
         row(
             "Subscription.events",
@@ -362,6 +383,9 @@ fn rows() -> Vec<Row> {
         ("Message.createdAt", "createdAt"),
         ("Message.kind", "kind"),
         ("Message.metadata", "metadata"),
+        ("Message.attachments", "attachments { url }"),
+        ("Message.streaming", "streaming"),
+        ("Message.externalId", "externalId"),
     ] {
         rows.push(content_field(field, "node(id: $m) { ... on Message {", doc));
     }
@@ -431,6 +455,13 @@ async fn world(deleted: bool) -> Result<World> {
     )
     .await?;
     let message = app.send(&member, &group, "secret").await?;
+    let streamed = app
+        .admin(
+            "mutation($c: ID!, $b: ID!) { sendMessageAs(input: {userId: $b, conversationId: $c, streaming: true}) { id } }",
+            json!({"c": c, "b": bot}),
+        )
+        .await?["sendMessageAs"]["id"]
+        .clone();
     app.ok(
         &owner.token,
         "mutation($c: ID!, $u: ID!) { removeMember(conversationId: $c, userId: $u) { id } }",
@@ -457,6 +488,7 @@ async fn world(deleted: bool) -> Result<World> {
     let vars = json!({
         "c": c,
         "m": message["id"],
+        "s": streamed,
         "u": member.id,
         "t": target.id,
         "x": extra.id,
@@ -638,7 +670,7 @@ async fn every_field_has_a_row_and_every_caller_gets_its_answer() -> Result<()> 
             // Outsiders cannot tell a conversation they are not in from
             // one that does not exist; the host app sees everything, so a
             // missing id is `NOT_FOUND` wherever it may act.
-            let names_content = row.doc.contains("$c") || row.doc.contains("$m");
+            let names_content = ["$c", "$m", "$s"].iter().any(|v| row.doc.contains(v));
             let missing_want = match who {
                 Who::NonMember => Some(got),
                 Who::AdminKey if row.host == Yes => Some(MISSING),
@@ -647,6 +679,7 @@ async fn every_field_has_a_row_and_every_caller_gets_its_answer() -> Result<()> 
             if let Some(missing_want) = missing_want.filter(|_| names_content) {
                 vars["c"] = json!("Q29udmVyc2F0aW9uOjk5OTk5OTk");
                 vars["m"] = json!("TWVzc2FnZTo5OTk5OTk5");
+                vars["s"] = json!("TWVzc2FnZTo5OTk5OTk5");
                 let missing_id = run(world, row, who, &vars).await?;
                 if missing_id != missing_want {
                     failures.push(format!(

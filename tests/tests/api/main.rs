@@ -15,6 +15,7 @@ mod identity;
 mod lifecycle;
 mod messages;
 mod profile;
+mod rich_messages;
 mod schema;
 mod search;
 mod subscriptions;

@@ -1,6 +1,9 @@
-use async_graphql::{Context, Enum, ID, Json, Object};
+use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use service::entity::{message, user};
+use service::{
+    content::attachments_of,
+    entity::{message, user},
+};
 
 use super::{Conversation, User};
 use crate::graphql::{
@@ -64,10 +67,38 @@ impl Message {
         self.0.kind.into()
     }
 
+    /// Files it points at (up to 10); empty for most text.
+    async fn attachments(&self) -> Vec<Attachment> {
+        attachments_of(&self.0)
+            .into_iter()
+            .map(|a| Attachment {
+                url: a.url,
+                name: a.name,
+                mime_type: a.mime_type,
+                size: a.size,
+                width: a.width,
+                height: a.height,
+            })
+            .collect()
+    }
+
+    /// True while its author is still adding text (`appendToMessage`);
+    /// `body` is the text stored so far (at most 250 ms behind).
+    async fn streaming(&self) -> bool {
+        self.0.streaming
+    }
+
+    /// Its id on the network it was imported from (`importMessages`);
+    /// `null` for messages sent here.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+
     /// A JSON object. For `SYSTEM` messages it describes the change:
     /// `type` (`members_added`, `member_removed`, `member_left`,
     /// `role_changed`, `conversation_updated`), `actorId` (`null` for the
     /// host app) and the change's details; user ids in it are global ids.
+    /// For others, what the sender attached (at most 16 KiB).
     async fn metadata(&self) -> Option<Json<serde_json::Value>> {
         let mut value: serde_json::Value =
             serde_json::from_str(self.0.metadata.as_deref()?).ok()?;
@@ -84,9 +115,30 @@ impl Message {
 pub enum MessageKind {
     /// Written by a person or a bot.
     Text,
+    /// A picture: at least one attachment; the body is an optional caption.
+    Image,
+    /// A document: at least one attachment; the body is optional.
+    File,
+    /// A proposal, its terms in `metadata` (amount, currency, ...).
+    Offer,
     /// A change to the conversation, recorded by Parley; no sender, never
     /// unread.
     System,
+}
+
+/// A file a message points at. Parley stores the reference, not the file.
+#[derive(SimpleObject)]
+pub struct Attachment {
+    /// An `http` or `https` URL.
+    pub url: String,
+    pub name: Option<String>,
+    /// `type/subtype`, lower-cased.
+    pub mime_type: Option<String>,
+    /// In bytes.
+    pub size: Option<i64>,
+    /// In pixels.
+    pub width: Option<i64>,
+    pub height: Option<i64>,
 }
 
 /// System notices store the service's user ids under keys ending in `Id`

@@ -6,7 +6,7 @@ mod session;
 mod user;
 
 pub use conversation::{Conversation, ConversationKind, MemberRole, PagePrefetch};
-pub use message::Message;
+pub use message::{Message, MessageKind};
 pub use session::Session;
 pub use user::{AuthPayload, User};
 
