@@ -401,3 +401,65 @@ async fn pruning_keeps_recent_events_and_expires_older_cursors() -> Result<()> {
     assert_eq!(bodies, ["two", "three"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn streamed_text_arrives_live_and_the_finish_is_durable() -> Result<()> {
+    let app = spawn_app().await?;
+    let ann = app.register("ann").await?;
+    let ben = app.register("ben").await?;
+    let c = app.open_direct(&ann, &ben).await?;
+    let mut ws = app.ws(&ben.token).await?;
+    ws.subscribe(
+        "e",
+        "subscription { events { __typename cursor
+            ... on MessageAppendedEvent { messageId text }
+            ... on MessageFinishedEvent { message { id body streaming } } } }",
+        json!({}),
+    )
+    .await?;
+    assert_eq!(
+        next_event(&mut ws, "e").await?["__typename"],
+        "StreamLiveEvent"
+    );
+
+    let started = app
+        .ok(
+            &ann.token,
+            "mutation($c: ID!) { sendMessage(input: {conversationId: $c, streaming: true}) { id } }",
+            json!({"c": c}),
+        )
+        .await?;
+    let id = started["sendMessage"]["id"].clone();
+    let added = until(&mut ws, "e", "MessageAddedEvent").await?;
+    assert_eq!(
+        added.last().map(|e| e["__typename"].clone()),
+        Some(json!("MessageAddedEvent"))
+    );
+    for part in ["Hel", "lo!"] {
+        app.ok(
+            &ann.token,
+            "mutation($m: ID!, $t: String!) { appendToMessage(id: $m, text: $t) { length } }",
+            json!({"m": id, "t": part}),
+        )
+        .await?;
+        let appended = until(&mut ws, "e", "MessageAppendedEvent").await?;
+        let appended = appended.last().cloned().unwrap_or_default();
+        assert_eq!(appended["cursor"], Value::Null, "live only");
+        assert_eq!(appended["messageId"], id);
+        assert_eq!(appended["text"], part);
+    }
+    app.ok(
+        &ann.token,
+        "mutation($m: ID!) { finishMessage(id: $m) { id } }",
+        json!({"m": id}),
+    )
+    .await?;
+    let finished = until(&mut ws, "e", "MessageFinishedEvent").await?;
+    let finished = finished.last().cloned().unwrap_or_default();
+    assert!(finished["cursor"].is_string());
+    assert_eq!(
+        finished["message"],
+        json!({"id": id, "body": "Hello!", "streaming": false})
+    );
+    Ok(())
+}
