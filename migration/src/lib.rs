@@ -7,6 +7,7 @@ mod m20261123_000001_core;
 mod m20261123_000002_member_inbox;
 mod m20261123_000003_membership_identity;
 mod m20261123_000007_events;
+mod m20261123_000008_delivery;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_member_inbox::Migration),
             Box::new(m20261123_000003_membership_identity::Migration),
             Box::new(m20261123_000007_events::Migration),
+            Box::new(m20261123_000008_delivery::Migration),
         ]
     }
 }
