@@ -7,6 +7,7 @@ mod conversations;
 pub mod error;
 mod host_app;
 pub mod ids;
+mod live;
 pub mod loaders;
 mod manage;
 mod messages;
@@ -22,6 +23,7 @@ use self::{
     account::AccountSettingsMutation,
     conversations::{ConversationMutation, ConversationQuery},
     host_app::HostAppMutation,
+    live::LiveMutation,
     loaders::Loaders,
     manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
@@ -40,6 +42,7 @@ pub struct Mutation(
     ConversationMutation,
     ManageMutation,
     MessageMutation,
+    LiveMutation,
     HostAppMutation,
 );
 
