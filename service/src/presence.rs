@@ -87,7 +87,11 @@ pub struct PresenceGuard {
 
 impl Drop for PresenceGuard {
     fn drop(&mut self) {
-        if !self.service.presence.disconnect(self.service.bus(), self.user_id) {
+        if !self
+            .service
+            .presence
+            .disconnect(self.service.bus(), self.user_id)
+        {
             return;
         }
         // The write cannot be awaited in `drop`; a socket ending during
@@ -150,7 +154,10 @@ impl Service {
             .select_only()
             .distinct()
             .column(conversation_member::Column::UserId)
-            .filter(conversation_member::Column::ConversationId.in_subquery(live_conversations_of(user_id)))
+            .filter(
+                conversation_member::Column::ConversationId
+                    .in_subquery(live_conversations_of(user_id)),
+            )
             .filter(conversation_member::Column::UserId.ne(user_id))
             .into_tuple()
             .all(self.db())
@@ -166,7 +173,9 @@ impl Service {
         let found: Option<i64> = conversation_member::Entity::find()
             .select_only()
             .column(conversation_member::Column::ConversationId)
-            .filter(conversation_member::Column::ConversationId.in_subquery(live_conversations_of(a)))
+            .filter(
+                conversation_member::Column::ConversationId.in_subquery(live_conversations_of(a)),
+            )
             .filter(conversation_member::Column::UserId.eq(b))
             .into_tuple()
             .one(self.db())

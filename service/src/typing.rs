@@ -213,3 +213,40 @@ impl Service {
         self.typing.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_timeout_is_six_seconds() {
+        assert_eq!(
+            crate::Settings::default().typing_timeout,
+            Duration::from_secs(6)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_state_ends_after_the_timeout_unless_renewed() {
+        let bus = EventBus::new();
+        let mut events = bus.subscribe_ephemeral();
+        let typing = Typing::start(&bus, Duration::from_secs(6));
+        typing.start_typing(1, 2);
+        assert!(matches!(
+            *events.recv().await.unwrap(),
+            Ephemeral::Typing { typing: true, .. }
+        ));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        // Renewed at 4 s: ends at 10 s, not 6 s.
+        typing.start_typing(1, 2);
+        assert!(matches!(
+            *events.recv().await.unwrap(),
+            Ephemeral::Typing { typing: true, .. }
+        ));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(typing.len(), 1);
+        let ended = events.recv().await.unwrap();
+        assert!(matches!(*ended, Ephemeral::Typing { typing: false, .. }));
+        assert_eq!(typing.len(), 0);
+    }
+}
