@@ -77,7 +77,11 @@ impl Message {
             .load_one(self.0.conversation_id)
             .await?;
         Ok(service(ctx)?
-            .message_status(viewer.user_id, &self.0, members.as_deref().map(Vec::as_slice))
+            .message_status(
+                viewer.user_id,
+                &self.0,
+                members.as_deref().map(Vec::as_slice),
+            )
             .map(Into::into))
     }
 
