@@ -110,9 +110,10 @@ impl Service {
     }
 
     /// Notes that one of `user_id`'s clients has received the messages of
-    /// a conversation up to `seq`. The caller knows they are a member and
-    /// that `seq` exists.
-    pub(crate) fn note_delivered(&self, user_id: i64, conversation_id: i64, seq: i64) {
+    /// a conversation up to `seq`: no query, for streams that already know
+    /// the user is a member and that `seq` exists ([`Self::mark_delivered`]
+    /// checks both).
+    pub fn note_delivered(&self, user_id: i64, conversation_id: i64, seq: i64) {
         self.deliveries.note(user_id, conversation_id, seq);
     }
 
