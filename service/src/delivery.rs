@@ -7,7 +7,9 @@
 //! receipts are coalesced in memory per (member, conversation), keeping the
 //! highest seq, and a flusher task writes each pending pair at most once
 //! per `Settings::delivery_flush` with one conditional UPDATE, logging a
-//! `DeliveryReceipt` event for each row that moved.
+//! `DeliveryReceipt` event for each row that moved. A flush locks the
+//! conversations it writes to in id order first, as sends do, so it waits
+//! for them (and they for it) instead of deadlocking on PostgreSQL.
 //!
 //! A pending pair stays in the map until its write has committed, so the
 //! API can answer with the higher of the stored and the pending value
@@ -24,7 +26,7 @@ use std::{
 };
 
 use entity::{conversation, conversation_member, event::Kind as EventKind, message};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -153,14 +155,29 @@ impl Service {
     /// `DeliveryReceipt` event for each pointer that moved. The flusher
     /// calls it on its timer; tests call it to skip the wait.
     pub async fn flush_deliveries(&self) -> Result<()> {
-        let snapshot: Vec<(Key, i64)> = self
+        let mut snapshot: Vec<(Key, i64)> = self
             .deliveries
             .pending()
             .iter()
             .map(|(k, v)| (*k, *v))
             .collect();
+        snapshot.sort_by_key(|((user_id, conversation_id), _)| (*conversation_id, *user_id));
         for batch in snapshot.chunks(FLUSH_BATCH) {
             let txn = self.write().await?;
+            // Sends and reads lock a conversation's row before its members'
+            // rows, and send batches take conversations in id order. Doing
+            // the same here keeps a flush from deadlocking with them on
+            // PostgreSQL (SQLite's write lock is already held).
+            let conversation_ids: Vec<i64> = batch.iter().map(|((_, c), _)| *c).collect();
+            conversation::Entity::find()
+                .select_only()
+                .column(conversation::Column::Id)
+                .filter(conversation::Column::Id.is_in(conversation_ids))
+                .order_by_asc(conversation::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<i64>()
+                .all(&*txn)
+                .await?;
             let mut receipts = Vec::new();
             for &((user_id, conversation_id), seq) in batch {
                 let moved = conversation_member::Entity::update_many()
