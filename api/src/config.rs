@@ -96,6 +96,14 @@ pub struct Config {
     #[arg(long, env = "PARLEY_METRICS", global = true)]
     pub metrics: bool,
 
+    /// How long a "typing" state lasts unless the client renews it.
+    #[arg(long, env = "PARLEY_TYPING_TIMEOUT", default_value = "6s", value_parser = humantime::parse_duration, global = true)]
+    pub typing_timeout: Duration,
+
+    /// How often delivery receipts, coalesced in memory, are written.
+    #[arg(long, env = "PARLEY_DELIVERY_FLUSH", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
+    pub delivery_flush: Duration,
+
     /// How long shutdown waits for open requests and sockets.
     #[arg(long, env = "PARLEY_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_timeout: Duration,

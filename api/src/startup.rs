@@ -97,11 +97,19 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        if config.typing_timeout.is_zero() || config.delivery_flush.is_zero() {
+            return Err(StartupError::Config(
+                "the typing timeout and the delivery flush interval must be longer than zero"
+                    .into(),
+            ));
+        }
         let settings = Settings {
             token_ttl: config.token_ttl,
             max_group_members: config.max_group_members,
             delete_retention: config.delete_retention,
             event_retention: config.event_retention,
+            typing_timeout: config.typing_timeout,
+            delivery_flush: config.delivery_flush,
             jwt: jwt_verifier(&config)?,
             admin_key: config
                 .admin_key

@@ -36,6 +36,9 @@ pub struct Model {
     /// when that is set.
     pub muted: bool,
     pub muted_until: Option<DateTimeUtc>,
+    /// Every message with a seq at or below this one has reached one of
+    /// this member's clients; never below `last_read_seq`.
+    pub last_delivered_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261123_000003_membership_identity;
 mod m20261123_000005_message_kinds_streaming;
 mod m20261123_000006_message_search;
 mod m20261123_000007_events;
+mod m20261123_000008_delivery;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_message_kinds_streaming::Migration),
             Box::new(m20261123_000006_message_search::Migration),
             Box::new(m20261123_000007_events::Migration),
+            Box::new(m20261123_000008_delivery::Migration),
         ]
     }
 }

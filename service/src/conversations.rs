@@ -421,6 +421,16 @@ impl Service {
                 conversation_member::Column::UnreadCount,
                 Expr::value(remaining),
             )
+            // Reading implies receiving: the delivered pointer follows.
+            .col_expr(
+                conversation_member::Column::LastDeliveredSeq,
+                Expr::case(
+                    Expr::col(conversation_member::Column::LastDeliveredSeq).lt(target),
+                    Expr::value(target),
+                )
+                .finally(Expr::col(conversation_member::Column::LastDeliveredSeq))
+                .into(),
+            )
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .filter(conversation_member::Column::LastReadSeq.lt(target))
@@ -476,6 +486,7 @@ pub(crate) async fn insert_members(
             user_id: Set(user_id),
             role: Set(role),
             last_read_seq: Set(read_seq),
+            last_delivered_seq: Set(read_seq),
             joined_at: Set(at),
             last_activity_at: Set(activity_at),
             unread_count: Set(0),

@@ -321,6 +321,12 @@ impl Scope {
             }),
             _ => logged.clone(),
         };
+        // A message that reaches the viewer's client is delivered to them.
+        if event.kind == Kind::MessageAdded
+            && let Some(message) = &logged.message
+        {
+            service.note_delivered(me, conversation, message.seq);
+        }
         let mut out = vec![Followed::Logged(logged)];
         if counts_changed {
             out.extend(self.unread(service, conversation).await?);
@@ -378,25 +384,6 @@ impl Service {
     /// may see its conversation.
     async fn message_by_id(&self, id: i64) -> Result<Option<message::Model>> {
         Ok(message::Entity::find_by_id(id).one(self.db()).await?)
-    }
-
-    /// Everyone who shares a conversation with `user_id`.
-    pub async fn contacts_of(&self, user_id: i64) -> Result<HashSet<i64>> {
-        let theirs = Query::select()
-            .column(conversation_member::Column::ConversationId)
-            .from(conversation_member::Entity)
-            .and_where(conversation_member::Column::UserId.eq(user_id))
-            .to_owned();
-        let rows: Vec<i64> = conversation_member::Entity::find()
-            .select_only()
-            .column(conversation_member::Column::UserId)
-            .distinct()
-            .filter(conversation_member::Column::ConversationId.in_subquery(theirs))
-            .filter(conversation_member::Column::UserId.ne(user_id))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows.into_iter().collect())
     }
 
     async fn member_ids_of(&self, conversation_id: i64) -> Result<Vec<i64>> {

@@ -13,6 +13,7 @@ pub mod bus;
 pub mod content;
 pub mod conversations;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod follow;
@@ -26,12 +27,14 @@ pub mod members;
 pub mod messages;
 pub mod page;
 mod password;
+pub mod presence;
 pub mod search;
 mod sending;
 pub mod sessions;
 pub mod streaming;
 mod time;
 pub mod timeline;
+mod typing;
 pub mod users;
 
 use std::{
@@ -70,6 +73,11 @@ pub struct Settings {
     /// The key that makes a request the host app's; `None` turns the
     /// host-app operations off.
     pub admin_key: Option<AdminKey>,
+    /// How long a typing state lasts without a renewal.
+    pub typing_timeout: Duration,
+    /// How often coalesced delivery receipts are written (each member and
+    /// conversation at most once per interval).
+    pub delivery_flush: Duration,
 }
 
 impl Default for Settings {
@@ -81,6 +89,8 @@ impl Default for Settings {
             event_retention: Duration::from_secs(7 * 24 * 3600),
             jwt: None,
             admin_key: None,
+            typing_timeout: Duration::from_secs(6),
+            delivery_flush: Duration::from_secs(1),
         }
     }
 }
@@ -144,10 +154,14 @@ pub struct Service {
     lanes: sending::Lanes,
     log: events::EventLog,
     streams: streaming::Streams,
+    typing: typing::Typing,
+    presence: presence::Presence,
+    deliveries: delivery::Deliveries,
 }
 
 impl Service {
-    /// Must be called inside a Tokio runtime: it starts the send lanes.
+    /// Must be called inside a Tokio runtime: it starts the send lanes, the
+    /// event sequencer, the typing timer and the delivery flusher.
     pub fn new(mut db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
@@ -161,17 +175,23 @@ impl Service {
             _ => POSTGRES_SEND_LANES,
         };
         let log = events::EventLog::start(&db, &bus);
-        Self {
+        let (deliveries, ended) = delivery::Deliveries::new();
+        let service = Self {
             lanes: sending::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
             log,
             streams: streaming::Streams::default(),
             write_lock,
+            typing: typing::Typing::start(&bus, settings.typing_timeout),
+            presence: presence::Presence::default(),
+            deliveries,
             db,
             bus,
             settings: Arc::new(settings),
             passwords: password::Hasher::new(),
             statements,
-        }
+        };
+        service.spawn_flusher(ended);
+        service
     }
 
     /// SQL statements run so far by this service: a cheap counter for

@@ -65,7 +65,11 @@ impl Service {
             content,
         };
         match self.lanes.store(draft).await? {
-            Stored::Message(message) => Ok(message),
+            Stored::Message(message) => {
+                // The message is what they were typing.
+                self.sent_while_typing(viewer.user_id, input.conversation_id);
+                Ok(message)
+            }
             // The same client id raced in from another request.
             Stored::DuplicateClientId => self
                 .by_client_id(viewer, &input)
@@ -136,6 +140,10 @@ impl Service {
                 rows
             }
         };
+        // The page reaches the viewer's client: delivered up to its end.
+        if let Some(last) = items.last() {
+            self.note_delivered(viewer.user_id, conversation.id, last.seq);
+        }
         let (has_previous_page, has_next_page) = match (items.first(), items.last()) {
             (Some(first), Some(last)) => (first.seq > 1, last.seq < conversation.last_seq),
             _ => (false, false),
@@ -200,7 +208,8 @@ impl Service {
     /// `system` notice (which is how removals reach the timeline), and the
     /// stream ends with an error once the viewer can no longer see the
     /// conversation. Messages after a removal come after its notice (seqs
-    /// are dense and delivered in order), so none slips through.
+    /// are dense and delivered in order), so none slips through. Each
+    /// message it yields counts as delivered to the viewer.
     pub async fn follow_messages(
         &self,
         viewer: Viewer,
@@ -228,6 +237,7 @@ impl Service {
                     catch_up = batch.len() as u64 == CATCH_UP_BATCH;
                     for message in batch {
                         cursor = message.seq;
+                        service.note_delivered(viewer.user_id, conversation_id, cursor);
                         yield message;
                     }
                 }
@@ -247,6 +257,7 @@ impl Service {
                                 service.conversation(&viewer, conversation_id).await?;
                             }
                             cursor = message.seq;
+                            service.note_delivered(viewer.user_id, conversation_id, cursor);
                             yield message.clone();
                         }
                         Event::ConversationChanged { .. } => {

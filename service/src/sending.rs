@@ -277,6 +277,13 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
                 .finally(Expr::col(conversation_member::Column::LastReadSeq))
                 .into(),
         )
+        // The sender's client has its own message: delivered, too.
+        .col_expr(
+            conversation_member::Column::LastDeliveredSeq,
+            Expr::case(is_sender(), Expr::value(seq))
+                .finally(Expr::col(conversation_member::Column::LastDeliveredSeq))
+                .into(),
+        )
         .col_expr(
             conversation_member::Column::UnreadCount,
             Expr::case(is_sender(), Expr::value(0))

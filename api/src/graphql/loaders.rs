@@ -79,12 +79,27 @@ impl Loader<(i64, i64)> for UnreadCounts {
     }
 }
 
+/// The members of a direct conversation, by conversation id; groups have
+/// no entry.
+pub struct DirectMembers(pub Service);
+
+impl Loader<i64> for DirectMembers {
+    type Value = Arc<Vec<conversation_member::Model>>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
+        let members = self.0.direct_members(keys).await.map_err(Arc::new)?;
+        Ok(members.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
 /// The loaders, shared by every request of one app.
 pub struct Loaders {
     pub users: DataLoader<Users>,
     pub members: DataLoader<Members>,
     pub last_messages: DataLoader<LastMessages>,
     pub unread: DataLoader<UnreadCounts>,
+    pub direct_members: DataLoader<DirectMembers>,
 }
 
 impl Loaders {
@@ -94,6 +109,7 @@ impl Loaders {
             members: DataLoader::new(Members(service.clone()), tokio::spawn),
             last_messages: DataLoader::new(LastMessages(service.clone()), tokio::spawn),
             unread: DataLoader::new(UnreadCounts(service.clone()), tokio::spawn),
+            direct_members: DataLoader::new(DirectMembers(service.clone()), tokio::spawn),
         }
     }
 }

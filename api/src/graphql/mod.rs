@@ -8,6 +8,7 @@ pub mod error;
 mod events;
 mod host_app;
 pub mod ids;
+mod live;
 pub mod loaders;
 mod manage;
 mod messages;
@@ -26,6 +27,7 @@ use self::{
     conversations::{ConversationMutation, ConversationQuery},
     events::EventSubscription,
     host_app::HostAppMutation,
+    live::LiveMutation,
     loaders::Loaders,
     manage::ManageMutation,
     messages::{MessageMutation, MessageSubscription},
@@ -47,6 +49,7 @@ pub struct Mutation(
     ManageMutation,
     MessageMutation,
     RichMessageMutation,
+    LiveMutation,
     HostAppMutation,
 );
 

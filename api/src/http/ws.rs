@@ -24,7 +24,7 @@ use axum::{
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use service::Viewer;
+use service::{Viewer, presence::PresenceGuard};
 use tokio_stream::StreamMap;
 
 use super::AppState;
@@ -107,6 +107,7 @@ pub async fn upgrade(
                 init_received: false,
                 viewer: None,
                 token: None,
+                presence: None,
                 operations: StreamMap::new(),
             };
             match protocol {
@@ -166,6 +167,9 @@ struct Connection {
     /// JWT), checked again for every operation so that a revoked or expired
     /// one stops at once.
     token: Option<String>,
+    /// Keeps the viewer online from `connection_ack` until the socket's
+    /// task ends, however it ends (the guard goes with the connection).
+    presence: Option<PresenceGuard>,
     /// Running operations by client id. Each yields its responses numbered
     /// from 0, then `None` when it ends.
     operations: StreamMap<String, Operation>,
@@ -279,6 +283,7 @@ impl Connection {
         };
         self.viewer = Some(viewer);
         self.token = token;
+        self.presence = Some(self.state.service.connect_presence(viewer.user_id));
         let flow = self.send(&json!({"type": "connection_ack"})).await;
         if protocol == Protocol::LegacyWs && matches!(flow, Flow::Continue) {
             return self.send(&json!({"type": "ka"})).await;

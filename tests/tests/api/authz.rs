@@ -189,6 +189,16 @@ fn rows() -> Vec<Row> {
             member_only(),
         ),
         row(
+            "Mutation.setTyping",
+            "mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }",
+            member_only(),
+        ),
+        row(
+            "Mutation.markDelivered",
+            "mutation($c: ID!) { markDelivered(conversationId: $c, upToSeq: 1) { id } }",
+            member_only(),
+        ),
+        row(
             "Mutation.addMembers",
             "mutation($c: ID!, $x: ID!) { addMembers(conversationId: $c, userIds: [$x]) { id } }",
             managers(),
@@ -364,6 +374,7 @@ fn rows() -> Vec<Row> {
         ("ConversationMember.user", "user { id }"),
         ("ConversationMember.role", "role"),
         ("ConversationMember.lastReadSeq", "lastReadSeq"),
+        ("ConversationMember.lastDeliveredSeq", "lastDeliveredSeq"),
         ("ConversationMember.joinedAt", "joinedAt"),
     ] {
         rows.push(content_field(
@@ -382,6 +393,7 @@ fn rows() -> Vec<Row> {
         ("Message.clientMessageId", "clientMessageId"),
         ("Message.createdAt", "createdAt"),
         ("Message.kind", "kind"),
+        ("Message.status", "status"),
         ("Message.metadata", "metadata"),
         ("Message.attachments", "attachments { url }"),
         ("Message.streaming", "streaming"),

@@ -24,8 +24,18 @@ const CONVERSATION_EVENTS: &str = "subscription($c: ID!, $a: String) { conversat
     ... on MemberRemovedEvent { user { username } }
 } }";
 
-/// The next event of subscription `id`.
+/// The next event of subscription `id`, skipping presence (which comes
+/// and goes with every test's sockets).
 async fn next_event(ws: &mut WsClient, id: &str) -> Result<Value> {
+    loop {
+        let event = next_any_event(ws, id).await?;
+        if event["__typename"] != "PresenceEvent" {
+            return Ok(event);
+        }
+    }
+}
+
+async fn next_any_event(ws: &mut WsClient, id: &str) -> Result<Value> {
     let payload = ws.next_data(id).await?;
     if payload["errors"].is_array() {
         bail!("stream error: {payload}");
@@ -92,6 +102,10 @@ async fn messages_reads_and_unread_counts_arrive_live() -> Result<()> {
     // The sender sees their own message, and no unread change.
     let own = next_event(&mut ben_ws, "e").await?;
     assert_eq!(own["__typename"], "MessageAddedEvent");
+    // Reaching ann's stream delivered it to her.
+    let status = "query($m: ID!) { node(id: $m) { ... on Message { status } } }";
+    let seen = app.ok(&ben.token, status, json!({"m": sent["id"]})).await?;
+    assert_eq!(seen["node"]["status"], "DELIVERED");
 
     app.ok(
         &ann.token,
@@ -460,6 +474,65 @@ async fn streamed_text_arrives_live_and_the_finish_is_durable() -> Result<()> {
     assert_eq!(
         finished["message"],
         json!({"id": id, "body": "Hello!", "streaming": false})
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn typing_and_presence_reach_the_people_who_share_a_conversation() -> Result<()> {
+    let app = spawn_app().await?;
+    let ann = app.register("ann").await?;
+    let ben = app.register("ben").await?;
+    let stranger = app.register("stranger").await?;
+    let c = app.open_direct(&ann, &ben).await?;
+    let mut ws = app.ws(&ann.token).await?;
+    ws.subscribe(
+        "e",
+        "subscription { events { __typename cursor
+            ... on PresenceEvent { user { username } online }
+            ... on TypingEvent { user { username } typing } } }",
+        json!({}),
+    )
+    .await?;
+    assert_eq!(
+        next_any_event(&mut ws, "e").await?["__typename"],
+        "StreamLiveEvent"
+    );
+
+    // A stranger coming online is none of ann's business; ben is.
+    let stranger_ws = app.ws(&stranger.token).await?;
+    let ben_ws = app.ws(&ben.token).await?;
+    let online = next_any_event(&mut ws, "e").await?;
+    assert_eq!(
+        online,
+        json!({"__typename": "PresenceEvent", "cursor": null, "user": {"username": "ben"}, "online": true})
+    );
+    app.ok(
+        &ben.token,
+        "mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }",
+        json!({"c": c}),
+    )
+    .await?;
+    let typing = next_any_event(&mut ws, "e").await?;
+    assert_eq!(typing["__typename"], "TypingEvent");
+    assert_eq!(typing["user"]["username"], "ben");
+    assert_eq!(typing["typing"], true);
+    drop(ben_ws);
+    drop(stranger_ws);
+    // Ben's typing ends with his message or on its own; then he is gone.
+    let mut kinds = Vec::new();
+    loop {
+        let event = next_any_event(&mut ws, "e").await?;
+        kinds.push(event.clone());
+        if event["__typename"] == "PresenceEvent" {
+            assert_eq!(event["user"]["username"], "ben");
+            assert_eq!(event["online"], false);
+            break;
+        }
+    }
+    assert!(
+        kinds.iter().all(|e| e["user"]["username"] == "ben"),
+        "{kinds:?}"
     );
     Ok(())
 }

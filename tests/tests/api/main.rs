@@ -13,6 +13,7 @@ mod host_app;
 mod http;
 mod identity;
 mod lifecycle;
+mod live;
 mod messages;
 mod profile;
 mod rich_messages;

@@ -342,6 +342,13 @@ impl ConversationMember {
         self.0.last_read_seq
     }
 
+    /// How far this member's clients have received: messages they fetched
+    /// or got live. Never below `lastReadSeq`.
+    async fn last_delivered_seq(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let delivered = service(ctx)?.delivered_seq(&self.0);
+        Ok(Ord::max(delivered, self.0.last_read_seq))
+    }
+
     async fn joined_at(&self) -> DateTime<Utc> {
         self.0.joined_at
     }

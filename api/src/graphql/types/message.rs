@@ -7,7 +7,7 @@ use service::{
 
 use super::{Conversation, User};
 use crate::graphql::{
-    context::{loaders, service, viewer},
+    context::{loaders, member_view, service, viewer},
     error::ApiResult,
     ids::{self, Kind},
 };
@@ -61,6 +61,31 @@ impl Message {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// How far the message has got, shown to its author in a direct
+    /// conversation (`null` for everyone else, and in groups): `READ` once
+    /// the other person has read it, `DELIVERED` once one of their clients
+    /// has received it, else `SENT`.
+    async fn status(&self, ctx: &Context<'_>) -> ApiResult<Option<MessageStatus>> {
+        let Some(viewer) = member_view(ctx)? else {
+            return Ok(None);
+        };
+        // Only the author needs the members: others cost nothing.
+        if self.0.sender_id != Some(viewer.user_id) {
+            return Ok(None);
+        }
+        let members = loaders(ctx)?
+            .direct_members
+            .load_one(self.0.conversation_id)
+            .await?;
+        Ok(service(ctx)?
+            .message_status(
+                viewer.user_id,
+                &self.0,
+                members.as_deref().map(Vec::as_slice),
+            )
+            .map(Into::into))
     }
 
     async fn kind(&self) -> MessageKind {
@@ -139,6 +164,18 @@ pub struct Attachment {
     /// In pixels.
     pub width: Option<i64>,
     pub height: Option<i64>,
+}
+
+/// How far a message has got, for its author in a direct conversation.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "service::delivery::Status")]
+pub enum MessageStatus {
+    /// Stored; not yet received by the other person's clients.
+    Sent,
+    /// Received by one of the other person's clients.
+    Delivered,
+    /// Read by the other person.
+    Read,
 }
 
 /// System notices store the service's user ids under keys ending in `Id`

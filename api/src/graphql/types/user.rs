@@ -1,8 +1,12 @@
-use async_graphql::{ID, Object};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use service::entity::user;
 
-use crate::graphql::ids::{self, Kind};
+use crate::graphql::{
+    context::service,
+    error::ApiResult,
+    ids::{self, Kind},
+};
 
 /// Someone who can chat.
 pub struct User(pub user::Model);
@@ -42,8 +46,15 @@ impl User {
         self.0.created_at
     }
 
+    /// True while the user has a signed-in WebSocket open (on this
+    /// instance: presence is per instance for now).
+    async fn online(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(service(ctx)?.is_online(self.0.id))
+    }
+
     /// When the user last used Parley: updated when they authenticate, so
-    /// up to a minute stale. `null` until they first sign in.
+    /// up to a minute stale, and when their last WebSocket closes. `null`
+    /// until they first sign in.
     async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_seen_at
     }
