@@ -414,7 +414,8 @@ impl Service {
 
 /// Other people's messages in a conversation after `seq`: what a member
 /// whose read pointer is at `seq` has not read. `<>` is never true for
-/// NULL, so messages without a sender (system notices) never count.
+/// NULL, so messages without a sender (system notices) never count, and
+/// deleted messages (tombstones) do not either.
 pub(crate) async fn unread_after<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
@@ -425,6 +426,7 @@ pub(crate) async fn unread_after<C: ConnectionTrait>(
         .filter(message::Column::ConversationId.eq(conversation_id))
         .filter(message::Column::Seq.gt(seq))
         .filter(message::Column::SenderId.ne(user_id))
+        .filter(message::Column::DeletedAt.is_null())
         .count(db)
         .await?;
     Ok(count as i64)

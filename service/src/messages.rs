@@ -28,6 +28,24 @@ pub struct SendMessage {
     pub conversation_id: i64,
     pub body: String,
     pub client_message_id: Option<String>,
+    /// The message this one answers: a live, non-system message of the
+    /// same conversation (checked when it is stored).
+    pub reply_to_id: Option<i64>,
+}
+
+/// A message body trimmed, or why it is unacceptable.
+pub(crate) fn validate_body(body: &str) -> Result<&str> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(Error::invalid("body", "must not be empty"));
+    }
+    if body.chars().count() > BODY_MAX {
+        return Err(Error::invalid(
+            "body",
+            format!("must be at most {BODY_MAX} characters long"),
+        ));
+    }
+    Ok(body)
 }
 
 impl Service {
@@ -40,16 +58,7 @@ impl Service {
         viewer: &Viewer,
         input: SendMessage,
     ) -> Result<message::Model> {
-        let body = input.body.trim();
-        if body.is_empty() {
-            return Err(Error::invalid("body", "must not be empty"));
-        }
-        if body.chars().count() > BODY_MAX {
-            return Err(Error::invalid(
-                "body",
-                format!("must be at most {BODY_MAX} characters long"),
-            ));
-        }
+        let body = validate_body(&input.body)?;
         if let Some(id) = &input.client_message_id {
             let len = id.chars().count();
             if len == 0 || len > CLIENT_ID_MAX {
@@ -69,6 +78,7 @@ impl Service {
             conversation_id: input.conversation_id,
             body: body.to_owned(),
             client_message_id: input.client_message_id.clone(),
+            reply_to_id: input.reply_to_id,
         };
         match self.lanes.store(draft).await? {
             Stored::Message(message) => Ok(message),

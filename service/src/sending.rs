@@ -34,6 +34,7 @@ use crate::{
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
     events::{self, EventLog, NewEvent},
+    threads::join_thread,
     time::now,
     timeline::next_seq,
 };
@@ -50,6 +51,8 @@ pub(crate) struct Draft {
     pub conversation_id: i64,
     pub body: String,
     pub client_message_id: Option<String>,
+    /// Checked and joined to its thread in the batch's transaction.
+    pub reply_to_id: Option<i64>,
 }
 
 /// What became of a send.
@@ -292,14 +295,25 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
             .exec(&**txn)
             .await?;
     }
+    // Taken under the lock, so creation times follow seq order.
+    let created_at = Ord::max(now(), at);
+    // After the membership check: a non-member learns nothing about the
+    // target.
+    let thread_root_id = match d.reply_to_id {
+        Some(target) => {
+            Some(join_thread(&**txn, d.conversation_id, target, created_at).await?)
+        }
+        None => None,
+    };
     Ok(message::ActiveModel {
         conversation_id: Set(d.conversation_id),
         seq: Set(seq),
         sender_id: Set(Some(d.viewer.user_id)),
         body: Set(d.body.clone()),
         client_message_id: Set(d.client_message_id.clone()),
-        // Taken under the lock, so creation times follow seq order.
-        created_at: Set(Ord::max(now(), at)),
+        created_at: Set(created_at),
+        reply_to_id: Set(d.reply_to_id),
+        thread_root_id: Set(thread_root_id),
         ..Default::default()
     }
     .insert(&**txn)

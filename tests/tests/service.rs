@@ -40,6 +40,7 @@ async fn send(service: &Service, viewer: &Viewer, conversation_id: i64, body: &s
                 conversation_id,
                 body: body.into(),
                 client_message_id: None,
+                reply_to_id: None,
             },
         )
         .await
@@ -160,6 +161,7 @@ async fn concurrent_sends_share_commits_without_mixing_their_fates() {
                         conversation_id: conversation.id,
                         body: format!("m{i}"),
                         client_message_id: client_id.clone(),
+                        reply_to_id: None,
                     },
                 )
                 .await;

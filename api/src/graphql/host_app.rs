@@ -81,6 +81,7 @@ impl HostAppMutation {
                     conversation_id,
                     body: input.body,
                     client_message_id: input.client_message_id,
+                    reply_to_id: None,
                 },
             )
             .await?;

@@ -19,6 +19,10 @@ pub struct SendMessageInput {
     /// An idempotency key of up to 64 characters: sending again with the
     /// same key returns the first message instead of storing another.
     pub client_message_id: Option<String>,
+    /// The message this one answers: a message of the same conversation
+    /// that is not deleted and not a system notice. The reply joins that
+    /// message's thread.
+    pub reply_to_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -30,6 +34,11 @@ impl MessageMutation {
         let viewer = viewer(ctx)?;
         let conversation_id =
             ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
+        let reply_to_id = input
+            .reply_to_id
+            .as_ref()
+            .map(|id| ids::decode(Kind::Message, id, "replyToId"))
+            .transpose()?;
         let message = service(ctx)?
             .send_message(
                 &viewer,
@@ -37,6 +46,7 @@ impl MessageMutation {
                     conversation_id,
                     body: input.body,
                     client_message_id: input.client_message_id,
+                    reply_to_id,
                 },
             )
             .await?;

@@ -9,6 +9,7 @@ mod host_app;
 pub mod ids;
 pub mod loaders;
 mod manage;
+mod message_actions;
 mod messages;
 pub mod request;
 mod sessions;
@@ -24,6 +25,7 @@ use self::{
     host_app::HostAppMutation,
     loaders::Loaders,
     manage::ManageMutation,
+    message_actions::MessageActionMutation,
     messages::{MessageMutation, MessageSubscription},
     sessions::{SessionMutation, SessionQuery},
     users::{AccountMutation, UserQuery},
@@ -40,6 +42,7 @@ pub struct Mutation(
     ConversationMutation,
     ManageMutation,
     MessageMutation,
+    MessageActionMutation,
     HostAppMutation,
 );
 
