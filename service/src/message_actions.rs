@@ -54,12 +54,13 @@ pub(crate) async fn lock_message<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    let conversation = lock_conversation(db, first.conversation_id)
-        .await
-        .map_err(|err| match err {
-            Error::NotFound(_) => not_found(),
-            err => err,
-        })?;
+    let conversation =
+        lock_conversation(db, first.conversation_id)
+            .await
+            .map_err(|err| match err {
+                Error::NotFound(_) => not_found(),
+                err => err,
+            })?;
     let member = match actor {
         Actor::User(viewer) => Some(
             conversation_member::Entity::find_by_id((conversation.id, viewer.user_id))
@@ -207,7 +208,8 @@ impl Service {
         if let Some(root) = message.thread_root_id {
             leave_thread(&*txn, root).await?;
         }
-        let mut event = NewEvent::new(conversation.id, EventKind::MessageDeleted).message(message.id);
+        let mut event =
+            NewEvent::new(conversation.id, EventKind::MessageDeleted).message(message.id);
         if let Some(user) = actor.user_id() {
             event = event.user(user);
         }

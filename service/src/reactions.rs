@@ -67,8 +67,7 @@ impl Service {
     ) -> Result<entity::message::Model> {
         validate_emoji(emoji)?;
         let txn = self.write().await?;
-        let Locked { message, .. } =
-            lock_message(&*txn, &Actor::User(*viewer), message_id).await?;
+        let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), message_id).await?;
         require_live_text(&message, "messageId")?;
         let changed = if add {
             let inserted = reaction::Entity::insert(reaction::ActiveModel {
@@ -132,7 +131,10 @@ impl Service {
             .filter(reaction::Column::MessageId.is_in(message_ids.iter().copied()))
             .group_by(reaction::Column::MessageId)
             .group_by(reaction::Column::Emoji)
-            .order_by(Expr::expr(Func::min(Expr::col(reaction::Column::Id))), Order::Asc)
+            .order_by(
+                Expr::expr(Func::min(Expr::col(reaction::Column::Id))),
+                Order::Asc,
+            )
             .into_tuple()
             .all(self.db())
             .await?;

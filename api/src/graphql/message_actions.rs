@@ -71,9 +71,7 @@ impl MessageActionMutation {
     ) -> ApiResult<Message> {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Message, &message_id, "messageId")?;
-        let message = service(ctx)?
-            .set_reaction(&viewer, id, &emoji, add)
-            .await?;
+        let message = service(ctx)?.set_reaction(&viewer, id, &emoji, add).await?;
         Ok(Message(message, None))
     }
 }

@@ -12,6 +12,7 @@ mod host_app;
 mod http;
 mod identity;
 mod lifecycle;
+mod message_actions;
 mod messages;
 mod profile;
 mod schema;

@@ -168,7 +168,8 @@ impl Message {
         Ok(connection)
     }
 
-    /// Reactions by emoji, in order of first use.
+    /// Reactions by emoji, in order of first use (of the earliest
+    /// reaction with that emoji that still stands).
     async fn reactions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReactionGroup>> {
         // The host app reacts as no one: user ids start at 1.
         let viewer = member_view(ctx)?.map_or(0, |v| v.user_id);
