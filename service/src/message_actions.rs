@@ -1,4 +1,4 @@
-//! Editing and deleting messages.
+//! Editing and deleting messages, and reading the edit history.
 //!
 //! Both run under the conversation's lock (as sends, member changes and
 //! reads do), so the membership and role they check hold until commit, and
@@ -9,6 +9,8 @@
 //! tombstones cannot be edited or reacted to (`Invalid` on the message id:
 //! the caller can see why), and to someone who is not a member a message
 //! does not exist (`NotFound`, as for a missing id).
+
+use std::collections::HashMap;
 
 use entity::{
     conversation::{self, Kind as ConversationKind},
@@ -223,32 +225,16 @@ impl Service {
     pub async fn edits_of(
         &self,
         message_ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, Vec<message_edit::Model>>> {
+    ) -> Result<HashMap<i64, Vec<message_edit::Model>>> {
         let rows = message_edit::Entity::find()
             .filter(message_edit::Column::MessageId.is_in(message_ids.iter().copied()))
             .order_by_asc(message_edit::Column::Id)
             .all(self.db())
             .await?;
-        let mut out: std::collections::HashMap<i64, Vec<message_edit::Model>> =
-            std::collections::HashMap::new();
+        let mut out: HashMap<i64, Vec<message_edit::Model>> = HashMap::new();
         for row in rows {
             out.entry(row.message_id).or_default().push(row);
         }
         Ok(out)
-    }
-
-    /// Messages by id, for batch loading (reply targets). The caller must
-    /// already have checked that the viewer may see them.
-    pub async fn messages_by_ids(
-        &self,
-        ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, message::Model>> {
-        Ok(message::Entity::find()
-            .filter(message::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect())
     }
 }

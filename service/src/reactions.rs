@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use entity::{event::Kind as EventKind, reaction};
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
+    ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::json;
@@ -71,10 +71,10 @@ impl Service {
         require_live_text(&message, "messageId")?;
         let changed = if add {
             let inserted = reaction::Entity::insert(reaction::ActiveModel {
-                message_id: sea_orm::Set(message.id),
-                user_id: sea_orm::Set(viewer.user_id),
-                emoji: sea_orm::Set(emoji.to_owned()),
-                created_at: sea_orm::Set(now()),
+                message_id: Set(message.id),
+                user_id: Set(viewer.user_id),
+                emoji: Set(emoji.to_owned()),
+                created_at: Set(now()),
                 ..Default::default()
             })
             .on_conflict_do_nothing_on([

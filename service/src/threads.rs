@@ -8,6 +8,8 @@
 //! count of its live replies and the time of the newest, so a page of
 //! messages shows them without counting.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::message::{self, Kind};
 use sea_orm::{
@@ -113,5 +115,17 @@ impl Service {
             .all(self.db())
             .await?;
         Ok(Page::forward(rows, limit, after.is_some()))
+    }
+
+    /// Messages by id, for batch loading (reply targets). The caller must
+    /// already have checked that the viewer may see them.
+    pub async fn messages_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, message::Model>> {
+        Ok(message::Entity::find()
+            .filter(message::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect())
     }
 }
