@@ -8,6 +8,8 @@ pub mod conversation_member;
 pub mod event;
 pub mod event_log;
 pub mod message;
+pub mod message_edit;
+pub mod reaction;
 pub mod session;
 pub mod user;
 
@@ -15,6 +17,8 @@ pub mod prelude {
     pub use super::conversation::Entity as Conversation;
     pub use super::conversation_member::Entity as ConversationMember;
     pub use super::message::Entity as Message;
+    pub use super::message_edit::Entity as MessageEdit;
+    pub use super::reaction::Entity as Reaction;
     pub use super::session::Entity as Session;
     pub use super::user::Entity as User;
 }

@@ -33,6 +33,23 @@ pub struct Model {
     /// The message's id on the network it was imported from; unique within
     /// its conversation. `None` for messages sent here.
     pub external_id: Option<String>,
+    /// When the author last changed the body; the versions before are in
+    /// `message_edits`.
+    pub edited_at: Option<DateTimeUtc>,
+    /// Set when the message was deleted: it stays in its seq as a
+    /// tombstone, with its body, metadata, edits and reactions erased.
+    pub deleted_at: Option<DateTimeUtc>,
+    /// The message this one answers, in the same conversation.
+    pub reply_to_id: Option<i64>,
+    /// The first message of the thread this reply belongs to: a reply to a
+    /// reply joins its target's thread. `None` for messages that are not
+    /// replies.
+    pub thread_root_id: Option<i64>,
+    /// Live (not deleted) replies in this message's thread; 0 unless it is
+    /// a thread's root.
+    pub reply_count: i64,
+    /// When the newest live reply in this message's thread was sent.
+    pub last_reply_at: Option<DateTimeUtc>,
 }
 
 /// What a message is. `System` messages record changes to the conversation;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_core;
 mod m20261123_000002_member_inbox;
 mod m20261123_000003_membership_identity;
+mod m20261123_000004_message_edits_reactions;
 mod m20261123_000005_message_kinds_streaming;
 mod m20261123_000006_message_search;
 mod m20261123_000007_events;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_core::Migration),
             Box::new(m20261123_000002_member_inbox::Migration),
             Box::new(m20261123_000003_membership_identity::Migration),
+            Box::new(m20261123_000004_message_edits_reactions::Migration),
             Box::new(m20261123_000005_message_kinds_streaming::Migration),
             Box::new(m20261123_000006_message_search::Migration),
             Box::new(m20261123_000007_events::Migration),

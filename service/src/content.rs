@@ -340,6 +340,12 @@ mod tests {
             attachments: stored.attachments,
             streaming: false,
             external_id: None,
+            edited_at: None,
+            deleted_at: None,
+            reply_to_id: None,
+            thread_root_id: None,
+            reply_count: 0,
+            last_reply_at: None,
         };
         let read = attachments_of(&message);
         assert_eq!(read[0].name.as_deref(), Some("report.pdf"));

@@ -452,7 +452,8 @@ impl Service {
 /// Other people's messages in a conversation after `seq`: what a member
 /// whose read pointer is at `seq` has not read. `<>` is never true for
 /// NULL, so messages without a sender (system notices) never count;
-/// imported history (with an external id) never counts either.
+/// imported history (with an external id) and deleted messages
+/// (tombstones) never count either.
 pub(crate) async fn unread_after<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
@@ -464,6 +465,7 @@ pub(crate) async fn unread_after<C: ConnectionTrait>(
         .filter(message::Column::Seq.gt(seq))
         .filter(message::Column::SenderId.ne(user_id))
         .filter(message::Column::ExternalId.is_null())
+        .filter(message::Column::DeletedAt.is_null())
         .count(db)
         .await?;
     Ok(count as i64)

@@ -31,6 +31,24 @@ pub struct SendMessage {
     pub client_message_id: Option<String>,
     /// Kind, attachments, metadata, streaming: see [`crate::content`].
     pub rich: RichContent,
+    /// The message this one answers: a live, non-system message of the
+    /// same conversation (checked when it is stored).
+    pub reply_to_id: Option<i64>,
+}
+
+/// A message body trimmed, or why it is unacceptable.
+pub(crate) fn validate_body(body: &str) -> Result<&str> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(Error::invalid("body", "must not be empty"));
+    }
+    if body.chars().count() > BODY_MAX {
+        return Err(Error::invalid(
+            "body",
+            format!("must be at most {BODY_MAX} characters long"),
+        ));
+    }
+    Ok(body)
 }
 
 impl Service {
@@ -63,6 +81,7 @@ impl Service {
             conversation_id: input.conversation_id,
             client_message_id: input.client_message_id.clone(),
             content,
+            reply_to_id: input.reply_to_id,
         };
         match self.lanes.store(draft).await? {
             Stored::Message(message) => {

@@ -257,8 +257,9 @@ fn candidates(
         ),
     };
     let visible = VISIBLE_CONVERSATIONS.replace("{user}", &sql.bind(user_id));
-    let mut filter =
-        format!("{matches} AND m.kind <> 'system' AND m.conversation_id IN ({visible})");
+    let mut filter = format!(
+        "{matches} AND m.kind <> 'system' AND m.deleted_at IS NULL AND m.conversation_id IN ({visible})"
+    );
     if let Some(conversation_id) = conversation_id {
         filter += &format!(" AND m.conversation_id = {}", sql.bind(conversation_id));
     }

@@ -35,6 +35,7 @@ use crate::{
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
     events::{self, EventLog, NewEvent},
+    threads::join_thread,
     time::now,
     timeline::next_seq,
 };
@@ -52,9 +53,14 @@ pub(crate) struct Draft {
     pub client_message_id: Option<String>,
     /// Body, kind, attachments, metadata and streaming, validated.
     pub content: Content,
+    /// Checked and joined to its thread in the batch's transaction.
+    pub reply_to_id: Option<i64>,
 }
 
 /// What became of a send.
+// Short-lived (one per send, at most a batch at a time): boxing the
+// message would cost an allocation per send to save a few hundred bytes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Stored {
     Message(message::Model),
@@ -309,6 +315,14 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
             .exec(&**txn)
             .await?;
     }
+    // Taken under the lock, so creation times follow seq order.
+    let created_at = Ord::max(now(), at);
+    // After the membership check: a non-member learns nothing about the
+    // target.
+    let thread_root_id = match d.reply_to_id {
+        Some(target) => Some(join_thread(&**txn, d.conversation_id, target, created_at).await?),
+        None => None,
+    };
     Ok(message::ActiveModel {
         conversation_id: Set(d.conversation_id),
         seq: Set(seq),
@@ -316,11 +330,13 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         body: Set(body.clone()),
         client_message_id: Set(d.client_message_id.clone()),
         // Taken under the lock, so creation times follow seq order.
-        created_at: Set(Ord::max(now(), at)),
+        created_at: Set(created_at),
         kind: Set(d.content.kind),
         metadata: Set(d.content.metadata.clone()),
         attachments: Set(d.content.attachments.clone()),
         streaming: Set(d.content.streaming),
+        reply_to_id: Set(d.reply_to_id),
+        thread_root_id: Set(thread_root_id),
         ..Default::default()
     }
     .insert(&**txn)

@@ -88,6 +88,7 @@ impl HostAppMutation {
                     body: input.body,
                     client_message_id: input.client_message_id,
                     rich: input.rich.into(),
+                    reply_to_id: None,
                 },
             )
             .await?;

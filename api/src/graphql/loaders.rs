@@ -7,7 +7,8 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::{DataLoader, Loader};
 use service::{
     Service,
-    entity::{conversation_member, message, user},
+    entity::{conversation_member, message, message_edit, user},
+    reactions::ReactionGroup,
 };
 
 type LoadResult<V> = Result<V, Arc<service::Error>>;
@@ -93,6 +94,55 @@ impl Loader<i64> for DirectMembers {
     }
 }
 
+/// Messages by id (reply targets).
+pub struct Messages(pub Service);
+
+impl Loader<i64> for Messages {
+    type Value = message::Model;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, message::Model>> {
+        self.0.messages_by_ids(keys).await.map_err(Arc::new)
+    }
+}
+
+/// The versions edits replaced, by message id.
+pub struct Edits(pub Service);
+
+impl Loader<i64> for Edits {
+    type Value = Arc<Vec<message_edit::Model>>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
+        let edits = self.0.edits_of(keys).await.map_err(Arc::new)?;
+        Ok(edits.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
+/// A message's reactions as one viewer sees them, by `(user id, message
+/// id)`: one query per viewer for a whole page of messages.
+pub struct Reactions(pub Service);
+
+impl Loader<(i64, i64)> for Reactions {
+    type Value = Arc<Vec<ReactionGroup>>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<HashMap<(i64, i64), Self::Value>> {
+        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (user, message) in keys {
+            by_user.entry(*user).or_default().push(*message);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (user, messages) in by_user {
+            let groups = self.0.reactions(user, &messages).await.map_err(Arc::new)?;
+            for (message, groups) in groups {
+                out.insert((user, message), Arc::new(groups));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The loaders, shared by every request of one app.
 pub struct Loaders {
     pub users: DataLoader<Users>,
@@ -100,6 +150,9 @@ pub struct Loaders {
     pub last_messages: DataLoader<LastMessages>,
     pub unread: DataLoader<UnreadCounts>,
     pub direct_members: DataLoader<DirectMembers>,
+    pub messages: DataLoader<Messages>,
+    pub edits: DataLoader<Edits>,
+    pub reactions: DataLoader<Reactions>,
 }
 
 impl Loaders {
@@ -110,6 +163,9 @@ impl Loaders {
             last_messages: DataLoader::new(LastMessages(service.clone()), tokio::spawn),
             unread: DataLoader::new(UnreadCounts(service.clone()), tokio::spawn),
             direct_members: DataLoader::new(DirectMembers(service.clone()), tokio::spawn),
+            messages: DataLoader::new(Messages(service.clone()), tokio::spawn),
+            edits: DataLoader::new(Edits(service.clone()), tokio::spawn),
+            reactions: DataLoader::new(Reactions(service.clone()), tokio::spawn),
         }
     }
 }

@@ -24,6 +24,10 @@ pub struct SendMessageInput {
     pub client_message_id: Option<String>,
     #[graphql(flatten)]
     pub rich: RichMessageInput,
+    /// The message this one answers: a message of the same conversation
+    /// that is not deleted and not a system notice. The reply joins that
+    /// message's thread.
+    pub reply_to_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -35,6 +39,11 @@ impl MessageMutation {
         let viewer = viewer(ctx)?;
         let conversation_id =
             ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
+        let reply_to_id = input
+            .reply_to_id
+            .as_ref()
+            .map(|id| ids::decode(Kind::Message, id, "replyToId"))
+            .transpose()?;
         let message = service(ctx)?
             .send_message(
                 &viewer,
@@ -43,6 +52,7 @@ impl MessageMutation {
                     body: input.body,
                     client_message_id: input.client_message_id,
                     rich: input.rich.into(),
+                    reply_to_id,
                 },
             )
             .await?;

@@ -11,6 +11,7 @@ pub mod ids;
 mod live;
 pub mod loaders;
 mod manage;
+mod message_actions;
 mod messages;
 pub mod request;
 mod rich_messages;
@@ -30,6 +31,7 @@ use self::{
     live::LiveMutation,
     loaders::Loaders,
     manage::ManageMutation,
+    message_actions::MessageActionMutation,
     messages::{MessageMutation, MessageSubscription},
     rich_messages::RichMessageMutation,
     search::SearchQuery,
@@ -50,6 +52,7 @@ pub struct Mutation(
     MessageMutation,
     RichMessageMutation,
     LiveMutation,
+    MessageActionMutation,
     HostAppMutation,
 );
 

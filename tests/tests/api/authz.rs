@@ -183,6 +183,30 @@ fn rows() -> Vec<Row> {
             "mutation($c: ID!) { sendMessage(input: {conversationId: $c, body: \"hi\"}) { id } }",
             member_only(),
         ),
+        // The world's message was sent by the member: only its author
+        // edits it; the author, admins, owners and the host app delete it.
+        row(
+            "Mutation.editMessage",
+            "mutation($m: ID!) { editMessage(id: $m, body: \"edited\") { id } }",
+            by_role(MISSING, Yes, FORBID, FORBID),
+        ),
+        row(
+            "Mutation.deleteMessage",
+            "mutation($m: ID!) { deleteMessage(id: $m) { id } }",
+            member_only(),
+        )
+        .host(Yes)
+        .destructive(),
+        row(
+            "Mutation.addReaction",
+            "mutation($m: ID!) { addReaction(messageId: $m, emoji: \"👍\") { id } }",
+            member_only(),
+        ),
+        row(
+            "Mutation.removeReaction",
+            "mutation($m: ID!) { removeReaction(messageId: $m, emoji: \"👍\") { id } }",
+            member_only(),
+        ),
         row(
             "Mutation.markRead",
             "mutation($c: ID!) { markRead(input: {conversationId: $c}) { id } }",
@@ -398,6 +422,15 @@ fn rows() -> Vec<Row> {
         ("Message.attachments", "attachments { url }"),
         ("Message.streaming", "streaming"),
         ("Message.externalId", "externalId"),
+        ("Message.editedAt", "editedAt"),
+        ("Message.edits", "edits { body editedAt }"),
+        ("Message.deletedAt", "deletedAt"),
+        ("Message.replyTo", "replyTo { id }"),
+        ("Message.threadRootId", "threadRootId"),
+        ("Message.replyCount", "replyCount"),
+        ("Message.lastReplyAt", "lastReplyAt"),
+        ("Message.replies", "replies { nodes { id } }"),
+        ("Message.reactions", "reactions { emoji count reactedByMe }"),
     ] {
         rows.push(content_field(field, "node(id: $m) { ... on Message {", doc));
     }

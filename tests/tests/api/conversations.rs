@@ -279,13 +279,19 @@ async fn the_inbox_costs_the_same_statements_for_any_page_size() -> anyhow::Resu
     }
     let mut costs = Vec::new();
     for first in [2, 12] {
-        let before = app.service.statement_count();
-        let data = app.ok(&me.token, INBOX, json!({"f": first})).await?;
-        costs.push(app.service.statement_count() - before);
-        assert_eq!(
-            data["conversations"]["nodes"].as_array().unwrap().len(),
-            first
-        );
+        // The event log's background poll (every 500 ms) may land inside
+        // one measurement; the cheapest of three is the page's own cost.
+        let mut cost = u64::MAX;
+        for _ in 0..3 {
+            let before = app.service.statement_count();
+            let data = app.ok(&me.token, INBOX, json!({"f": first})).await?;
+            cost = cost.min(app.service.statement_count() - before);
+            assert_eq!(
+                data["conversations"]["nodes"].as_array().unwrap().len(),
+                first
+            );
+        }
+        costs.push(cost);
     }
     assert_eq!(
         costs[0], costs[1],

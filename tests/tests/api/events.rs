@@ -536,3 +536,93 @@ async fn typing_and_presence_reach_the_people_who_share_a_conversation() -> Resu
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn edits_deletes_and_reactions_arrive_live_and_on_replay() -> Result<()> {
+    const CHANGES: &str = "subscription($a: String) { events(after: $a) { __typename cursor
+        ... on MessageEditedEvent { message { id body editedAt } }
+        ... on MessageDeletedEvent { messageId message { body deletedAt } }
+        ... on ReactionChangedEvent { emoji added user { username } } } }";
+    let app = spawn_app().await?;
+    let ann = app.register("ann").await?;
+    let ben = app.register("ben").await?;
+    let c = app.open_direct(&ann, &ben).await?;
+    let sent = app.send(&ann, &c, "deploy on friday").await?;
+    let id = sent["id"].clone();
+
+    let mut ws = app.ws(&ben.token).await?;
+    ws.subscribe("e", CHANGES, json!({})).await?;
+    let start = until(&mut ws, "e", "StreamLiveEvent").await?;
+    let cursor = cursor_of(start.last().unwrap_or(&Value::Null));
+
+    app.ok(
+        &ann.token,
+        "mutation($m: ID!) { editMessage(id: $m, body: \"deploy on monday\") { id } }",
+        json!({"m": id}),
+    )
+    .await?;
+    app.ok(
+        &ann.token,
+        "mutation($m: ID!) { addReaction(messageId: $m, emoji: \"👍\") { id } }",
+        json!({"m": id}),
+    )
+    .await?;
+    app.ok(
+        &ann.token,
+        "mutation($m: ID!) { deleteMessage(id: $m) { id } }",
+        json!({"m": id}),
+    )
+    .await?;
+    let check = |events: &[Value]| {
+        let changes: Vec<&Value> = events
+            .iter()
+            .filter(|e| {
+                e["__typename"] != "StreamLiveEvent"
+                    && e["__typename"] != "UnreadCountsChangedEvent"
+            })
+            .collect();
+        let kinds: Vec<&str> = changes
+            .iter()
+            .filter_map(|e| e["__typename"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "MessageEditedEvent",
+                "ReactionChangedEvent",
+                "MessageDeletedEvent"
+            ],
+            "{events:?}"
+        );
+        assert_eq!(changes[1]["emoji"], "👍");
+        assert_eq!(changes[1]["added"], true);
+        assert_eq!(changes[2]["messageId"], id);
+        assert_eq!(changes[2]["message"]["body"], "");
+        assert!(changes[2]["message"]["deletedAt"].is_string());
+    };
+    let mut live = Vec::new();
+    while live.len() < 3
+        || live.last().map(|e: &Value| e["__typename"].clone())
+            != Some(json!("MessageDeletedEvent"))
+    {
+        live.push(next_event(&mut ws, "e").await?);
+    }
+    check(&live);
+
+    // The same after reconnecting with the cursor from before them.
+    let mut again = app.ws(&ben.token).await?;
+    again.subscribe("e", CHANGES, json!({"a": cursor})).await?;
+    let replayed = until(&mut again, "e", "StreamLiveEvent").await?;
+    check(&replayed);
+
+    // A deleted message is out of search too.
+    let found = app
+        .ok(
+            &ben.token,
+            "{ searchMessages(query: \"deploy\") { nodes { message { id } } } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(found["searchMessages"]["nodes"], json!([]));
+    Ok(())
+}

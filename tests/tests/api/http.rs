@@ -252,12 +252,16 @@ async fn internal_errors_do_not_leak_database_text() -> anyhow::Result<()> {
     let b = app.register("friend").await?;
     let id = app.open_direct(&a, &b).await?;
     let db = app.service.db();
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        "DROP TABLE messages",
-    ))
-    .await
-    .unwrap();
+    // Tables that point at messages go first: PostgreSQL refuses to drop
+    // a table others depend on (and SQLite has no DROP ... CASCADE).
+    for table in ["reactions", "message_edits", "messages"] {
+        db.execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("DROP TABLE {table}"),
+        ))
+        .await
+        .unwrap();
+    }
     let response = app
         .gql(
             Some(&a.token),

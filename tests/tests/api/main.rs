@@ -14,6 +14,7 @@ mod http;
 mod identity;
 mod lifecycle;
 mod live;
+mod message_actions;
 mod messages;
 mod profile;
 mod rich_messages;

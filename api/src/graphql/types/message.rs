@@ -1,15 +1,19 @@
-use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, Json, Object, SimpleObject,
+    connection::{Connection, Edge},
+};
 use chrono::{DateTime, Utc};
 use service::{
     content::attachments_of,
     entity::{message, user},
+    page::PageArgs,
 };
 
-use super::{Conversation, User};
+use super::{Conversation, User, conversation::seq_cursor, page_cost};
 use crate::graphql::{
     context::{loaders, member_view, service, viewer},
     error::ApiResult,
-    ids::{self, Kind},
+    ids::{self, Kind, cursor},
 };
 
 /// A stored message, with its sender when it was loaded alongside.
@@ -132,6 +136,133 @@ impl Message {
         }
         Some(Json(value))
     }
+
+    /// When its author last changed the body; `null` if never.
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.0.edited_at
+    }
+
+    /// The versions of the body that edits replaced, oldest first. Erased
+    /// when the message is deleted.
+    async fn edits(&self, ctx: &Context<'_>) -> ApiResult<Vec<MessageEdit>> {
+        if self.0.edited_at.is_none() {
+            return Ok(Vec::new());
+        }
+        let edits = loaders(ctx)?.edits.load_one(self.0.id).await?;
+        Ok(edits
+            .map(|rows| {
+                rows.iter()
+                    .map(|e| MessageEdit {
+                        body: e.body.clone(),
+                        edited_at: e.edited_at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// When it was deleted. A deleted message stays in its place as a
+    /// tombstone: empty body, no metadata, edits or reactions.
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
+
+    /// The message this one answers (in the same conversation).
+    async fn reply_to(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
+        let Some(target) = self.0.reply_to_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .messages
+            .load_one(target)
+            .await?
+            .map(|m| Message(m, None)))
+    }
+
+    /// The first message of the thread this reply is in (a reply to a
+    /// reply joins its target's thread); `null` unless it is a reply.
+    async fn thread_root_id(&self) -> Option<ID> {
+        self.0
+            .thread_root_id
+            .map(|id| ids::encode(Kind::Message, id))
+    }
+
+    /// Live replies in this message's thread; 0 unless it starts one.
+    async fn reply_count(&self) -> i64 {
+        self.0.reply_count
+    }
+
+    /// When the newest live reply in its thread was sent.
+    async fn last_reply_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_reply_at
+    }
+
+    /// The replies in the thread this message starts, oldest first
+    /// (deleted ones as tombstones, in their place).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn replies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i64>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Message>> {
+        let viewer = viewer(ctx)?;
+        let after = after
+            .map(|c| cursor::decode(&c, "after", |s| s.strip_prefix("seq:")?.parse().ok()))
+            .transpose()?;
+        let page = service(ctx)?
+            .replies(&viewer, &self.0, PageArgs::forward(first, after))
+            .await?;
+        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|m| Edge::new(seq_cursor(m.seq), Message(m, None))),
+        );
+        Ok(connection)
+    }
+
+    /// Reactions by emoji, in order of first use (of the earliest
+    /// reaction with that emoji that still stands).
+    async fn reactions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReactionGroup>> {
+        // The host app reacts as no one: user ids start at 1.
+        let viewer = member_view(ctx)?.map_or(0, |v| v.user_id);
+        let groups = loaders(ctx)?
+            .reactions
+            .load_one((viewer, self.0.id))
+            .await?;
+        Ok(groups
+            .map(|groups| {
+                groups
+                    .iter()
+                    .map(|g| ReactionGroup {
+                        emoji: g.emoji.clone(),
+                        count: g.count,
+                        reacted_by_me: g.reacted_by_me,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// A version of a message's body that an edit replaced.
+#[derive(SimpleObject)]
+pub struct MessageEdit {
+    /// The body before the edit.
+    pub body: String,
+    /// When the edit replaced it.
+    pub edited_at: DateTime<Utc>,
+}
+
+/// One emoji's reactions to a message.
+#[derive(SimpleObject)]
+pub struct ReactionGroup {
+    pub emoji: String,
+    /// How many people reacted with it.
+    pub count: i64,
+    /// Whether the viewer is one of them.
+    pub reacted_by_me: bool,
 }
 
 /// What a message is.

@@ -1,0 +1,77 @@
+//! Changing messages after they are sent: edits, deletion and reactions.
+//! Every rule lives in the service; these resolvers decode ids and pick
+//! who acts. Each returns the message as it now is.
+
+use async_graphql::{Context, ID, Object};
+
+use super::{
+    context::{actor, service, viewer},
+    error::ApiResult,
+    ids::{self, Kind},
+    types::Message,
+};
+
+#[derive(Default)]
+pub struct MessageActionMutation;
+
+#[Object]
+impl MessageActionMutation {
+    /// Replaces the body of one of the viewer's messages (trimmed, 1 to
+    /// 4000 characters); the previous version goes to `edits`. System
+    /// messages and deleted ones cannot be edited (`BAD_USER_INPUT` on
+    /// `id`); other people's messages are `FORBIDDEN`.
+    async fn edit_message(&self, ctx: &Context<'_>, id: ID, body: String) -> ApiResult<Message> {
+        let viewer = viewer(ctx)?;
+        let id = ids::decode(Kind::Message, &id, "id")?;
+        let edited = service(ctx)?.edit_message(&viewer, id, &body).await?;
+        Ok(Message(edited, None))
+    }
+
+    /// Deletes a message: it stays in its place as a tombstone (`deletedAt`
+    /// set, body empty) and leaves unread counts. Its author, a group's
+    /// owner or admins, and the admin key may. Deleting it again returns
+    /// the tombstone.
+    async fn delete_message(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Message> {
+        let actor = actor(ctx)?;
+        let id = ids::decode(Kind::Message, &id, "id")?;
+        let tombstone = service(ctx)?.delete_message(&actor, id).await?;
+        Ok(Message(tombstone, None))
+    }
+
+    /// Reacts to a message with an emoji (at most 32 bytes and 16
+    /// characters, no spaces). Reacting twice with the same emoji changes
+    /// nothing.
+    async fn add_reaction(
+        &self,
+        ctx: &Context<'_>,
+        message_id: ID,
+        emoji: String,
+    ) -> ApiResult<Message> {
+        self.react(ctx, message_id, emoji, true).await
+    }
+
+    /// Takes the viewer's reaction back; without one, changes nothing.
+    async fn remove_reaction(
+        &self,
+        ctx: &Context<'_>,
+        message_id: ID,
+        emoji: String,
+    ) -> ApiResult<Message> {
+        self.react(ctx, message_id, emoji, false).await
+    }
+}
+
+impl MessageActionMutation {
+    async fn react(
+        &self,
+        ctx: &Context<'_>,
+        message_id: ID,
+        emoji: String,
+        add: bool,
+    ) -> ApiResult<Message> {
+        let viewer = viewer(ctx)?;
+        let id = ids::decode(Kind::Message, &message_id, "messageId")?;
+        let message = service(ctx)?.set_reaction(&viewer, id, &emoji, add).await?;
+        Ok(Message(message, None))
+    }
+}

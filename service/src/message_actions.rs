@@ -1,0 +1,245 @@
+//! Editing and deleting messages, and reading the edit history.
+//!
+//! Both run under the conversation's lock (as sends, member changes and
+//! reads do), so the membership and role they check hold until commit, and
+//! an edit cannot interleave with a delete of the same message. Each logs
+//! its event in the same transaction.
+//!
+//! Rules shared with reactions and replies: `SYSTEM` messages and
+//! tombstones cannot be edited or reacted to (`Invalid` on the message id:
+//! the caller can see why), and to someone who is not a member a message
+//! does not exist (`NotFound`, as for a missing id).
+
+use std::collections::HashMap;
+
+use entity::{
+    conversation::{self, Kind as ConversationKind},
+    conversation_member::{self, Role},
+    event::Kind as EventKind,
+    message::{self, Kind},
+    message_edit, reaction,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::{
+    Actor, Service, Viewer,
+    error::{Error, Result},
+    events::NewEvent,
+    messages::validate_body,
+    threads::leave_thread,
+    time::now,
+    timeline::lock_conversation,
+};
+
+/// A message read under its conversation's lock, with who acts on it.
+pub(crate) struct Locked {
+    pub message: message::Model,
+    pub conversation: conversation::Model,
+    /// The acting user's membership; `None` for the host app.
+    pub member: Option<conversation_member::Model>,
+}
+
+/// Locks the conversation of message `id` and reads the message again under
+/// the lock (an edit or delete may have committed since the first read).
+/// `NotFound("message")` when it is missing, its conversation is deleted,
+/// or the acting user is not a member.
+pub(crate) async fn lock_message<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: i64,
+) -> Result<Locked> {
+    let not_found = || Error::NotFound("message");
+    let first = message::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let conversation =
+        lock_conversation(db, first.conversation_id)
+            .await
+            .map_err(|err| match err {
+                Error::NotFound(_) => not_found(),
+                err => err,
+            })?;
+    let member = match actor {
+        Actor::User(viewer) => Some(
+            conversation_member::Entity::find_by_id((conversation.id, viewer.user_id))
+                .one(db)
+                .await?
+                .ok_or_else(not_found)?,
+        ),
+        Actor::HostApp => None,
+    };
+    let message = message::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Locked {
+        message,
+        conversation,
+        member,
+    })
+}
+
+/// Refuses `SYSTEM` messages and tombstones for edits and reactions;
+/// `field` is the argument that named the message.
+pub(crate) fn require_live_text(message: &message::Model, field: &'static str) -> Result<()> {
+    if message.kind == Kind::System {
+        return Err(Error::invalid(field, "system messages cannot be changed"));
+    }
+    if message.deleted_at.is_some() {
+        return Err(Error::invalid(field, "the message was deleted"));
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Replaces the body of the viewer's own message, keeping the previous
+    /// version in its history. The same body again changes nothing and
+    /// logs nothing.
+    #[tracing::instrument(skip(self, body), fields(user_id = viewer.user_id))]
+    pub async fn edit_message(
+        &self,
+        viewer: &Viewer,
+        id: i64,
+        body: &str,
+    ) -> Result<message::Model> {
+        let body = validate_body(body)?;
+        let txn = self.write().await?;
+        let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), id).await?;
+        require_live_text(&message, "id")?;
+        if message.sender_id != Some(viewer.user_id) {
+            return Err(Error::Forbidden("only its author can edit a message"));
+        }
+        if message.body == body {
+            return Ok(message);
+        }
+        let at = now();
+        message_edit::ActiveModel {
+            message_id: Set(message.id),
+            body: Set(message.body.clone()),
+            edited_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&*txn)
+        .await?;
+        let edited = message::ActiveModel {
+            id: Set(message.id),
+            body: Set(body.to_owned()),
+            edited_at: Set(Some(at)),
+            ..Default::default()
+        }
+        .update(&*txn)
+        .await?;
+        let event = NewEvent::new(edited.conversation_id, EventKind::MessageEdited)
+            .message(edited.id)
+            .user(viewer.user_id);
+        self.commit_logged(txn, vec![event]).await?;
+        Ok(edited)
+    }
+
+    /// Turns a message into a tombstone: it keeps its seq, and loses its
+    /// body, metadata, edit history and reactions. Its author, a group's
+    /// owner or admin, and the host app may delete it. Members who had not
+    /// read it have one unread fewer; a reply leaves its thread's count.
+    /// Deleting a tombstone again changes nothing.
+    #[tracing::instrument(skip(self), fields(actor = ?actor))]
+    pub async fn delete_message(&self, actor: &Actor, id: i64) -> Result<message::Model> {
+        let txn = self.write().await?;
+        let Locked {
+            message,
+            conversation,
+            member,
+        } = lock_message(&*txn, actor, id).await?;
+        if message.kind == Kind::System {
+            return Err(Error::invalid("id", "system messages cannot be deleted"));
+        }
+        let allowed = match &member {
+            // The host app has an owner's rights everywhere.
+            None => true,
+            Some(m) => {
+                message.sender_id == Some(m.user_id)
+                    || (conversation.kind == ConversationKind::Group
+                        && matches!(m.role, Role::Owner | Role::Admin))
+            }
+        };
+        if !allowed {
+            return Err(Error::Forbidden(
+                "only its author or a group's owner or admin can delete a message",
+            ));
+        }
+        if message.deleted_at.is_some() {
+            return Ok(message);
+        }
+        let tombstone = message::ActiveModel {
+            id: Set(message.id),
+            body: Set(String::new()),
+            metadata: Set(None),
+            attachments: Set(None),
+            // A streaming message ends here: later appends are refused and
+            // a pending flush (which only writes streaming rows) cannot
+            // bring the text back.
+            streaming: Set(false),
+            edited_at: Set(None),
+            deleted_at: Set(Some(now())),
+            ..Default::default()
+        }
+        .update(&*txn)
+        .await?;
+        message_edit::Entity::delete_many()
+            .filter(message_edit::Column::MessageId.eq(message.id))
+            .exec(&*txn)
+            .await?;
+        reaction::Entity::delete_many()
+            .filter(reaction::Column::MessageId.eq(message.id))
+            .exec(&*txn)
+            .await?;
+        if let Some(sender) = message.sender_id {
+            // Exactly the members who counted it: not its sender, and read
+            // pointers before it. The guard keeps a count that drifted from
+            // going negative.
+            conversation_member::Entity::update_many()
+                .col_expr(
+                    conversation_member::Column::UnreadCount,
+                    Expr::col(conversation_member::Column::UnreadCount).sub(1),
+                )
+                .filter(conversation_member::Column::ConversationId.eq(conversation.id))
+                .filter(conversation_member::Column::UserId.ne(sender))
+                .filter(conversation_member::Column::LastReadSeq.lt(message.seq))
+                .filter(conversation_member::Column::UnreadCount.gt(0))
+                .exec(&*txn)
+                .await?;
+        }
+        if let Some(root) = message.thread_root_id {
+            leave_thread(&*txn, root).await?;
+        }
+        let mut event =
+            NewEvent::new(conversation.id, EventKind::MessageDeleted).message(message.id);
+        if let Some(user) = actor.user_id() {
+            event = event.user(user);
+        }
+        self.commit_logged(txn, vec![event]).await?;
+        Ok(tombstone)
+    }
+
+    /// The versions an edit replaced, oldest first, for each of
+    /// `message_ids`. The caller must already have checked that the viewer
+    /// may see the messages.
+    pub async fn edits_of(
+        &self,
+        message_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<message_edit::Model>>> {
+        let rows = message_edit::Entity::find()
+            .filter(message_edit::Column::MessageId.is_in(message_ids.iter().copied()))
+            .order_by_asc(message_edit::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut out: HashMap<i64, Vec<message_edit::Model>> = HashMap::new();
+        for row in rows {
+            out.entry(row.message_id).or_default().push(row);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,151 @@
+//! Reactions: one per user, message and emoji.
+//!
+//! Adding a reaction that exists, or removing one that does not, changes
+//! nothing and logs nothing, so clients may retry freely. Reading them is
+//! one grouped query for any number of messages.
+
+use std::collections::HashMap;
+
+use entity::{event::Kind as EventKind, reaction};
+use sea_orm::{
+    ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use serde_json::json;
+
+use crate::{
+    Actor, Service, Viewer,
+    error::{Error, Result},
+    events::NewEvent,
+    message_actions::{Locked, lock_message, require_live_text},
+    time::now,
+};
+
+/// Longest emoji, in bytes (what the column holds) and in characters.
+pub const EMOJI_MAX_BYTES: usize = 32;
+pub const EMOJI_MAX_CHARS: usize = 16;
+
+/// One emoji's reactions to a message, as one viewer sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReactionGroup {
+    pub emoji: String,
+    pub count: i64,
+    pub reacted_by_me: bool,
+}
+
+/// An emoji as a client may send it: one emoji (or a short sequence, as
+/// skin tones and families are), not free text.
+pub fn validate_emoji(emoji: &str) -> Result<()> {
+    if emoji.is_empty() {
+        return Err(Error::invalid("emoji", "must not be empty"));
+    }
+    if emoji.len() > EMOJI_MAX_BYTES || emoji.chars().count() > EMOJI_MAX_CHARS {
+        return Err(Error::invalid(
+            "emoji",
+            format!("must be at most {EMOJI_MAX_BYTES} bytes and {EMOJI_MAX_CHARS} characters"),
+        ));
+    }
+    if emoji.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid(
+            "emoji",
+            "must not contain spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+impl Service {
+    /// Adds (`add`) or removes the viewer's reaction with `emoji` to a
+    /// message of a conversation they are in. Returns the message.
+    #[tracing::instrument(skip(self), fields(user_id = viewer.user_id))]
+    pub async fn set_reaction(
+        &self,
+        viewer: &Viewer,
+        message_id: i64,
+        emoji: &str,
+        add: bool,
+    ) -> Result<entity::message::Model> {
+        validate_emoji(emoji)?;
+        let txn = self.write().await?;
+        let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), message_id).await?;
+        require_live_text(&message, "messageId")?;
+        let changed = if add {
+            let inserted = reaction::Entity::insert(reaction::ActiveModel {
+                message_id: Set(message.id),
+                user_id: Set(viewer.user_id),
+                emoji: Set(emoji.to_owned()),
+                created_at: Set(now()),
+                ..Default::default()
+            })
+            .on_conflict_do_nothing_on([
+                reaction::Column::MessageId,
+                reaction::Column::Emoji,
+                reaction::Column::UserId,
+            ])
+            .exec_without_returning(&*txn)
+            .await?;
+            matches!(inserted, TryInsertResult::Inserted(n) if n > 0)
+        } else {
+            reaction::Entity::delete_many()
+                .filter(reaction::Column::MessageId.eq(message.id))
+                .filter(reaction::Column::UserId.eq(viewer.user_id))
+                .filter(reaction::Column::Emoji.eq(emoji))
+                .exec(&*txn)
+                .await?
+                .rows_affected
+                > 0
+        };
+        if !changed {
+            // Nothing to log: the transaction rolls back on drop.
+            return Ok(message);
+        }
+        let event = NewEvent::new(message.conversation_id, EventKind::ReactionChanged)
+            .message(message.id)
+            .user(viewer.user_id)
+            .data(json!({ "emoji": emoji, "added": add }));
+        self.commit_logged(txn, vec![event]).await?;
+        Ok(message)
+    }
+
+    /// Each message's reactions grouped by emoji, in order of first use,
+    /// with whether `viewer_id` is among them: one query for all of
+    /// `message_ids`. Messages without reactions are missing. The caller
+    /// must already have checked that the viewer may see the messages.
+    pub async fn reactions(
+        &self,
+        viewer_id: i64,
+        message_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<ReactionGroup>>> {
+        let mine = Expr::case(reaction::Column::UserId.eq(viewer_id), 1).finally(0);
+        // PostgreSQL counts and sums into BIGINT and NUMERIC; the casts
+        // make both backends answer BIGINT.
+        let rows: Vec<(i64, String, i64, i64)> = reaction::Entity::find()
+            .select_only()
+            .column(reaction::Column::MessageId)
+            .column(reaction::Column::Emoji)
+            .column_as(
+                Expr::col(reaction::Column::Id).count().cast_as("BIGINT"),
+                "count",
+            )
+            .column_as(Expr::expr(Func::sum(mine)).cast_as("BIGINT"), "mine")
+            .filter(reaction::Column::MessageId.is_in(message_ids.iter().copied()))
+            .group_by(reaction::Column::MessageId)
+            .group_by(reaction::Column::Emoji)
+            .order_by(
+                Expr::expr(Func::min(Expr::col(reaction::Column::Id))),
+                Order::Asc,
+            )
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut out: HashMap<i64, Vec<ReactionGroup>> = HashMap::new();
+        for (message_id, emoji, count, mine) in rows {
+            out.entry(message_id).or_default().push(ReactionGroup {
+                emoji,
+                count,
+                reacted_by_me: mine > 0,
+            });
+        }
+        Ok(out)
+    }
+}
