@@ -26,6 +26,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 const TOPIC_CAPACITY: usize = 256;
 
 /// Something that happened, after it was committed.
+// Wrapped in an `Arc` once, when published: boxing the message too would
+// add an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A message (or a `system` notice) took the next seq.

@@ -254,6 +254,8 @@ fn db_error(err: Error) -> sea_orm::DbErr {
     }
 }
 
+// Lives only while a batch is retried; see `Stored`.
+#[allow(clippy::large_enum_variant)]
 enum Failure {
     /// One send cannot be stored; the others may be.
     Job(usize, Result<Stored>),
