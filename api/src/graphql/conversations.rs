@@ -164,6 +164,8 @@ impl ConversationQuery {
 }
 
 /// Anything with a global id.
+// One per `node` query, returned at once: not worth boxing the message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
 pub enum Node {
