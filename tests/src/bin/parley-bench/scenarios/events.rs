@@ -1,4 +1,5 @@
-//! `events`: subscribers of the one `events` stream under mixed traffic,
+//! `events`: subscribers of the one `events` stream under mixed traffic
+//! (sends, reads, reactions, edits, typing),
 //! and half of them reconnecting with `after` while it goes on. Every
 //! subscriber must get every message of its group exactly once.
 
@@ -26,9 +27,32 @@ use crate::{
 /// Members per group; every member subscribes.
 const GROUP: usize = 10;
 
-/// One traffic step besides sends; each is a mutation any member may make.
-const OTHER_TRAFFIC: [&str; 1] =
-    ["mutation($c: ID!) { markRead(input: {conversationId: $c}) { id } }"];
+const READ: &str = "mutation($c: ID!) { markRead(input: {conversationId: $c}) { id } }";
+const TYPE: &str = "mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }";
+const REACT: &str = "mutation($m: ID!) { addReaction(messageId: $m, emoji: \"👍\") { id } }";
+const EDIT: &str =
+    "mutation($m: ID!) { editMessage(id: $m, body: \"edited by the load test\") { id } }";
+
+/// What a traffic step does: half are sends, the rest reads, reactions,
+/// edits (by the last message's author) and typing.
+#[derive(Clone, Copy)]
+enum Step {
+    Send,
+    Read,
+    React,
+    Edit,
+    Type,
+}
+
+fn step(i: usize) -> Step {
+    match i % 10 {
+        0 | 2 | 4 | 6 | 8 => Step::Send,
+        1 | 5 => Step::Read,
+        3 => Step::React,
+        7 => Step::Edit,
+        _ => Step::Type,
+    }
+}
 
 pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let subscribers = ctx.size(50, 1000);
@@ -76,6 +100,8 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let sent: Arc<Mutex<HashMap<usize, HashSet<String>>>> = Arc::default();
+    // Each group's newest message and its author's token.
+    let last: Arc<Mutex<HashMap<usize, (String, String)>>> = Arc::default();
     let url = ctx.target.graphql_url();
     let watch = CpuWatch::start();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
@@ -91,28 +117,45 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
         }
         let group = i % groups;
         let member = &users[group * GROUP + (i / groups) % GROUP];
-        let (http, url, token, gid, sent) = (
+        let (http, url, gid, sent, last) = (
             ctx.http.clone(),
             url.clone(),
-            member.token.clone(),
             gids[group].clone(),
             sent.clone(),
+            last.clone(),
         );
-        // Two sends for every other step.
-        let other = (i % 3 == 2).then(|| OTHER_TRAFFIC[i % OTHER_TRAFFIC.len()]);
+        let last_in_group = last.lock().ok().and_then(|l| l.get(&group).cloned());
+        let step = match (step(i), &last_in_group) {
+            // Nothing to react to or edit yet: send instead.
+            (Step::React | Step::Edit, None) => Step::Send,
+            (step, _) => step,
+        };
+        let token = match (step, &last_in_group) {
+            (Step::Edit, Some((_, author))) => author.clone(),
+            _ => member.token.clone(),
+        };
         steps.push(tokio::spawn(async move {
-            match other {
-                Some(query) => gql(&http, &url, &token, query, json!({"c": gid}))
-                    .await
-                    .map(|_| ()),
-                None => {
+            let on_last = |query: &'static str| {
+                let message = last_in_group.as_ref().map(|(id, _)| id.clone());
+                (query, json!({"m": message}))
+            };
+            let (query, variables) = match step {
+                Step::Send => {
                     let id = send_timed(&http, &url, &token, &gid).await?;
                     if let Ok(mut sent) = sent.lock() {
-                        sent.entry(group).or_default().insert(id);
+                        sent.entry(group).or_default().insert(id.clone());
                     }
-                    Ok(())
+                    if let Ok(mut last) = last.lock() {
+                        last.insert(group, (id, token));
+                    }
+                    return Ok(());
                 }
-            }
+                Step::Read => (READ, json!({"c": gid})),
+                Step::Type => (TYPE, json!({"c": gid})),
+                Step::React => on_last(REACT),
+                Step::Edit => on_last(EDIT),
+            };
+            gql(&http, &url, &token, query, variables).await.map(|_| ())
         }));
     }
     let mut failed = 0u64;
@@ -141,7 +184,7 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let h = take(&latency);
     let row = Row::new(
         "events",
-        format!("{subscribers} subs, {rate} ops/s, half reconnect with after"),
+        format!("{subscribers} subs, {rate} mixed ops/s, half reconnect"),
     )
     .latencies(&h)
     .rate(delivered, elapsed)
