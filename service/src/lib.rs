@@ -197,6 +197,12 @@ impl Service {
         service
     }
 
+    /// Password verifications (argon2) run so far: every login attempt,
+    /// for a known user or not, costs exactly one.
+    pub fn password_verifications(&self) -> u64 {
+        self.passwords.verifications()
+    }
+
     /// SQL statements run so far by this service: a cheap counter for
     /// tests and benchmarks that check the cost of an operation.
     pub fn statement_count(&self) -> u64 {

@@ -2,7 +2,10 @@
 //! concurrency: each hash takes ~19 MiB and tens of milliseconds of CPU, so
 //! a burst of logins must queue rather than exhaust memory.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
@@ -25,6 +28,10 @@ pub(crate) struct Hasher {
     /// A hash of nothing in particular, verified when a login names an
     /// unknown user so that it costs as much as a wrong password.
     decoy: Arc<OnceCell<String>>,
+    /// Full verifications run: a login of an unknown user must add one,
+    /// like a wrong password (checked by tests, where timing would be
+    /// flaky).
+    verifications: Arc<AtomicU64>,
 }
 
 impl Hasher {
@@ -40,7 +47,12 @@ impl Hasher {
         Self {
             permits: Arc::new(Semaphore::new(cores)),
             decoy: Arc::new(OnceCell::new_with(decoy)),
+            verifications: Arc::default(),
         }
+    }
+
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     pub async fn hash(&self, password: String) -> Result<String> {
@@ -75,6 +87,7 @@ impl Hasher {
                 .is_ok())
         })
         .await??;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         Ok(known && matches)
     }
 }

@@ -1,4 +1,4 @@
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parley_tests::{error_code, spawn_app, spawn_app_with};
 use sea_orm::{ConnectionTrait, Statement};
@@ -57,22 +57,18 @@ async fn wrong_password_and_unknown_user_look_the_same() -> anyhow::Result<()> {
     assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
     assert_eq!(wrong["errors"], unknown["errors"]);
 
-    // Both run a full argon2 verification: the fastest of a few tries of
-    // each is within a factor of two of the other.
-    let mut best = [Duration::MAX; 2];
-    for _ in 0..3 {
-        for (i, user) in ["bob", "nobody"].into_iter().enumerate() {
-            let started = Instant::now();
-            app.gql(None, LOGIN, json!({"u": user, "p": "not the password"}))
-                .await?;
-            best[i] = best[i].min(started.elapsed());
-        }
+    // Both run exactly one full argon2 verification, so neither answers
+    // faster (counted, not timed: timings are noise on a busy machine).
+    for user in ["bob", "nobody"] {
+        let before = app.service.password_verifications();
+        app.gql(None, LOGIN, json!({"u": user, "p": "not the password"}))
+            .await?;
+        assert_eq!(
+            app.service.password_verifications() - before,
+            1,
+            "a login as {user} must verify one password"
+        );
     }
-    let [wrong_time, unknown_time] = best;
-    assert!(
-        wrong_time < unknown_time * 2 && unknown_time < wrong_time * 2,
-        "login timings differ: wrong password {wrong_time:?}, unknown user {unknown_time:?}"
-    );
     Ok(())
 }
 
