@@ -75,6 +75,19 @@ pub(crate) struct Content {
     pub streaming: bool,
 }
 
+/// A body trimmed, if it is at most [`BODY_MAX`] characters long; it may
+/// be empty (whether it may is the kind's rule).
+pub(crate) fn trim_body(body: &str) -> Result<&str> {
+    let body = body.trim();
+    if body.chars().count() > BODY_MAX {
+        return Err(Error::invalid(
+            "body",
+            format!("must be at most {BODY_MAX} characters long"),
+        ));
+    }
+    Ok(body)
+}
+
 /// Checks a message a client sends (or the host app imports). Errors name
 /// the input field: `kind`, `body`, `attachments` (with the item in the
 /// reason) or `metadata`.
@@ -88,13 +101,7 @@ pub(crate) fn validate(body: &str, rich: RichContent) -> Result<Content> {
     }
     let attachments = validate_attachments(rich.attachments)?;
     let metadata = validate_metadata(rich.metadata)?;
-    let body = body.trim();
-    if body.chars().count() > BODY_MAX {
-        return Err(Error::invalid(
-            "body",
-            format!("must be at most {BODY_MAX} characters long"),
-        ));
-    }
+    let body = trim_body(body)?;
     match kind {
         Kind::Image | Kind::File if attachments.is_none() => {
             return Err(Error::invalid(

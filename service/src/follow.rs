@@ -33,6 +33,7 @@ use crate::{
     bus::{Ephemeral, LoggedEvent},
     error::Result,
     events::{READ_BATCH, high_water},
+    members::member_ids,
 };
 
 /// What an `events` stream yields.
@@ -281,7 +282,7 @@ impl Scope {
                 self.conversations.insert(conversation);
                 if self.only.is_none() {
                     self.contacts
-                        .extend(service.member_ids_of(conversation).await?);
+                        .extend(member_ids(service.db(), conversation).await?);
                 }
             }
             Kind::MemberJoined => {
@@ -317,7 +318,7 @@ impl Scope {
             // with the message as stored.
             (None, Some(id)) => Arc::new(LoggedEvent {
                 event: event.clone(),
-                message: service.message_by_id(id).await?,
+                message: service.messages_by_ids(&[id]).await?.remove(&id),
             }),
             _ => logged.clone(),
         };
@@ -368,31 +369,10 @@ impl Service {
     async fn with_messages(&self, events: Vec<event::Model>) -> Result<Vec<LoggedEvent>> {
         let ids: Vec<i64> = events.iter().filter_map(|e| e.message_id).collect();
         let messages = match ids.is_empty() {
-            true => Vec::new(),
-            false => {
-                message::Entity::find()
-                    .filter(message::Column::Id.is_in(ids))
-                    .all(self.db())
-                    .await?
-            }
+            true => Default::default(),
+            false => self.messages_by_ids(&ids).await?,
         };
-        let refs: Vec<&message::Model> = messages.iter().collect();
+        let refs: Vec<&message::Model> = messages.values().collect();
         Ok(LoggedEvent::attach(events, &refs))
-    }
-
-    /// A message by id, for a stream that has already checked the viewer
-    /// may see its conversation.
-    async fn message_by_id(&self, id: i64) -> Result<Option<message::Model>> {
-        Ok(message::Entity::find_by_id(id).one(self.db()).await?)
-    }
-
-    async fn member_ids_of(&self, conversation_id: i64) -> Result<Vec<i64>> {
-        Ok(conversation_member::Entity::find()
-            .select_only()
-            .column(conversation_member::Column::UserId)
-            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
-            .into_tuple()
-            .all(self.db())
-            .await?)
     }
 }

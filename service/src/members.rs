@@ -330,7 +330,10 @@ pub(crate) async fn role_of<C: ConnectionTrait>(
     )
 }
 
-async fn member_ids<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<HashSet<i64>> {
+pub(crate) async fn member_ids<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+) -> Result<HashSet<i64>> {
     Ok(conversation_member::Entity::find()
         .filter(conversation_member::Column::ConversationId.eq(conversation_id))
         .all(db)

@@ -36,17 +36,11 @@ pub struct SendMessage {
     pub reply_to_id: Option<i64>,
 }
 
-/// A message body trimmed, or why it is unacceptable.
+/// A message body trimmed and not empty, or why it is unacceptable.
 pub(crate) fn validate_body(body: &str) -> Result<&str> {
-    let body = body.trim();
+    let body = crate::content::trim_body(body)?;
     if body.is_empty() {
         return Err(Error::invalid("body", "must not be empty"));
-    }
-    if body.chars().count() > BODY_MAX {
-        return Err(Error::invalid(
-            "body",
-            format!("must be at most {BODY_MAX} characters long"),
-        ));
     }
     Ok(body)
 }

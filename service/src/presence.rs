@@ -164,24 +164,6 @@ impl Service {
             .await?;
         Ok(ids.into_iter().collect())
     }
-
-    /// True when `a` and `b` share a conversation that is not deleted.
-    pub async fn shares_conversation(&self, a: i64, b: i64) -> Result<bool> {
-        if a == b {
-            return Ok(false);
-        }
-        let found: Option<i64> = conversation_member::Entity::find()
-            .select_only()
-            .column(conversation_member::Column::ConversationId)
-            .filter(
-                conversation_member::Column::ConversationId.in_subquery(live_conversations_of(a)),
-            )
-            .filter(conversation_member::Column::UserId.eq(b))
-            .into_tuple()
-            .one(self.db())
-            .await?;
-        Ok(found.is_some())
-    }
 }
 
 /// The ids of the conversations `user_id` is a member of, deleted ones

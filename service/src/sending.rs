@@ -190,6 +190,8 @@ impl Lane {
         let mut stored: Vec<Stored> = Vec::with_capacity(jobs.len());
         // Retries of one client id inside the batch store one message.
         let mut by_client_id: HashMap<(i64, i64, &str), usize> = HashMap::new();
+        // One event per message stored, not per answer.
+        let mut added = Vec::with_capacity(jobs.len());
         for (index, job) in jobs.iter().enumerate() {
             let d = &job.draft;
             if let Some(key) = d.client_message_id.as_deref() {
@@ -202,7 +204,14 @@ impl Lane {
                 by_client_id.insert(key, index);
             }
             match store_one(&txn, d).await {
-                Ok(message) => stored.push(Stored::Message(message)),
+                Ok(message) => {
+                    added.push(
+                        NewEvent::new(message.conversation_id, entity::event::Kind::MessageAdded)
+                            .message(message.id)
+                            .user(d.viewer.user_id),
+                    );
+                    stored.push(Stored::Message(message));
+                }
                 Err(err) => {
                     let answer = match err {
                         Error::Internal(Internal::Db(db))
@@ -219,31 +228,12 @@ impl Lane {
                 }
             }
         }
-        let added = stored
-            .iter()
-            .enumerate()
-            .filter_map(|(index, s)| match s {
-                // A retry inside the batch points at the first copy.
-                Stored::Message(m) if !seen_before(&stored[..index], m.id) => Some(
-                    NewEvent::new(m.conversation_id, entity::event::Kind::MessageAdded)
-                        .message(m.id)
-                        .user(jobs[index].draft.viewer.user_id),
-                ),
-                _ => None,
-            })
-            .collect();
         let logged = events::record(&*txn, added)
             .await
             .map_err(|err| Failure::Batch(db_error(err)))?;
         txn.commit().await.map_err(Failure::Batch)?;
         Ok((stored, logged))
     }
-}
-
-fn seen_before(earlier: &[Stored], id: i64) -> bool {
-    earlier
-        .iter()
-        .any(|s| matches!(s, Stored::Message(m) if m.id == id))
 }
 
 /// The database error inside a service error, for a batch that failed.

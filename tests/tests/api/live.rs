@@ -276,10 +276,11 @@ async fn contacts_are_the_people_who_share_a_live_conversation() -> Result<()> {
     let [a, b, c, d] = [&a, &b, &c, &d].map(|u| decode_id(&u.id).unwrap_or_default());
     let contacts = app.service.contacts_of(a).await?;
     assert_eq!(contacts, [b, c].into_iter().collect());
-    assert!(app.service.shares_conversation(b, a).await?);
-    assert!(!app.service.shares_conversation(b, c).await?);
-    assert!(!app.service.shares_conversation(a, d).await?);
-    assert!(!app.service.shares_conversation(a, a).await?);
+    let of_b = app.service.contacts_of(b).await?;
+    assert!(of_b.contains(&a));
+    assert!(!of_b.contains(&c));
+    assert!(!contacts.contains(&d));
+    assert!(!contacts.contains(&a));
 
     // A deleted conversation connects no one.
     app.sql(
