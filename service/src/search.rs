@@ -10,6 +10,16 @@
 //! after a few rows instead of collecting every match; the second loads
 //! those messages and their snippets, so snippets are built for one page
 //! only.
+//!
+//! On SQLite, a prefix term without a prefix index of its length (FTS5
+//! has them for 2, 3 and 4 characters) is answered by merging the doclists
+//! of every word it starts into one list, which costs time in proportion
+//! to how common those words are. Each FTS5 query pays that once, but a
+//! `rowid IN (...)` constraint makes SQLite run the query once per id.
+//! So a newest-first page builds its snippets in the same statement that
+//! finds it, and the snippets of a relevance page are read over the
+//! page's rowid range, with `+rowid IN (...)` filtering rows instead of
+//! driving the scan.
 
 mod snippet;
 mod terms;
@@ -121,7 +131,7 @@ impl Service {
             txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
                 .await?;
         }
-        let ids = if input.order == SearchOrder::Relevance && offset >= RANK_WINDOW {
+        let found = if input.order == SearchOrder::Relevance && offset >= RANK_WINDOW {
             Vec::new()
         } else {
             let statement = candidates(
@@ -137,20 +147,20 @@ impl Service {
             txn.query_all_raw(statement)
                 .await?
                 .iter()
-                .map(|row| row.try_get_by_index::<i64>(0))
-                .collect::<Result<Vec<_>, _>>()?
+                .map(candidate_row)
+                .collect::<Result<Vec<_>>>()?
         };
         // Relevance candidates end at the window, so the extra row also
         // says whether the window has more.
-        let has_next_page = ids.len() as u64 > limit;
-        let ids = &ids[..ids.len().min(limit as usize)];
-        let hits = load_hits(&txn, backend, &matcher, ids).await?;
+        let has_next_page = found.len() as u64 > limit;
+        let found = &found[..found.len().min(limit as usize)];
+        let mut hits = load_hits(&txn, backend, &matcher, found).await?;
         txn.commit().await?;
-        let items = ids
+        let items = found
             .iter()
             .zip(0..)
-            .filter_map(|(id, i)| {
-                let (message, snippet) = hits.get(id)?.clone();
+            .filter_map(|((id, _), i)| {
+                let (message, snippet) = hits.remove(id)?;
                 let cursor = match input.order {
                     SearchOrder::Newest => SearchCursor::Before(*id),
                     SearchOrder::Relevance => SearchCursor::Offset(offset + i + 1),
@@ -170,26 +180,39 @@ impl Service {
     }
 }
 
-/// The messages and snippets of one page of ids.
+/// The messages and snippets of one page of ids, with the snippets the
+/// candidates came with.
 async fn load_hits(
     db: &impl ConnectionTrait,
     backend: DbBackend,
     matcher: &str,
-    ids: &[i64],
+    found: &[(i64, Option<Snippet>)],
 ) -> Result<HashMap<i64, (message::Model, Snippet)>> {
-    if ids.is_empty() {
+    if found.is_empty() {
         return Ok(HashMap::new());
     }
     let messages = message::Entity::find()
-        .filter(message::Column::Id.is_in(ids.iter().copied()))
+        .filter(message::Column::Id.is_in(found.iter().map(|(id, _)| *id)))
         .all(db)
         .await?;
-    let snippets: HashMap<i64, Snippet> = db
-        .query_all_raw(snippets(backend, matcher, ids))
-        .await?
+    let mut snippets: HashMap<i64, Snippet> = found
         .iter()
-        .map(snippet_row)
-        .collect::<Result<_>>()?;
+        .filter_map(|(id, snippet)| Some((*id, snippet.clone()?)))
+        .collect();
+    let missing: Vec<i64> = found
+        .iter()
+        .filter(|(_, snippet)| snippet.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    if !missing.is_empty() {
+        for row in db
+            .query_all_raw(snippets_of(backend, matcher, &missing))
+            .await?
+        {
+            let (id, snippet) = snippet_row(&row)?;
+            snippets.insert(id, snippet);
+        }
+    }
     Ok(messages
         .into_iter()
         .map(|m| {
@@ -221,6 +244,13 @@ fn snippet_row(row: &QueryResult) -> Result<(i64, Snippet)> {
     let id = row.try_get_by_index::<i64>(0)?;
     let marked = row.try_get_by_index::<String>(1)?;
     Ok((id, Snippet::from_marked(&marked)))
+}
+
+/// A candidate's id, and its snippet when the candidates query built it.
+fn candidate_row(row: &QueryResult) -> Result<(i64, Option<Snippet>)> {
+    let id = row.try_get_by_index::<i64>(0)?;
+    let marked = row.try_get_by_index::<Option<String>>(1)?;
+    Ok((id, marked.as_deref().map(Snippet::from_marked)))
 }
 
 /// The viewer's current memberships in conversations that are not deleted.
@@ -268,8 +298,14 @@ fn candidates(
     }
     let text = match order {
         SearchOrder::Newest => {
+            // SQLite computes the result columns of the rows it returns
+            // only, so the snippets cost one page.
+            let snippet = match backend {
+                DbBackend::Postgres => "NULL".to_owned(),
+                _ => fts5_snippet(&mut sql),
+            };
             format!(
-                "SELECT {id} FROM {from} WHERE {filter} ORDER BY {id} DESC LIMIT {}",
+                "SELECT {id}, {snippet} FROM {from} WHERE {filter} ORDER BY {id} DESC LIMIT {}",
                 sql.bind(limit as i64)
             )
         }
@@ -286,7 +322,7 @@ fn candidates(
                 _ => ("bm25(messages_fts)".to_owned(), "ASC"),
             };
             format!(
-                "SELECT id FROM (SELECT {id} AS id, {score} AS score FROM {from} WHERE {filter} \
+                "SELECT id, NULL FROM (SELECT {id} AS id, {score} AS score FROM {from} WHERE {filter} \
                  ORDER BY {id} DESC LIMIT {window}) ranked \
                  ORDER BY score {direction}, id DESC LIMIT {limit} OFFSET {offset}",
                 window = sql.bind(RANK_WINDOW as i64),
@@ -298,8 +334,19 @@ fn candidates(
     sql.statement(text)
 }
 
+/// The FTS5 `snippet()` call, for a query over `messages_fts`.
+fn fts5_snippet(sql: &mut SqlBuilder) -> String {
+    format!(
+        "snippet(messages_fts, 0, {}, {}, {}, {})",
+        sql.bind(snippet::START.to_string()),
+        sql.bind(snippet::STOP.to_string()),
+        sql.bind(snippet::ELLIPSIS),
+        sql.bind(SNIPPET_WORDS as i64),
+    )
+}
+
 /// `(id, marked snippet)` for each of `ids` that still matches.
-fn snippets(backend: DbBackend, matcher: &str, ids: &[i64]) -> Statement {
+fn snippets_of(backend: DbBackend, matcher: &str, ids: &[i64]) -> Statement {
     let mut sql = SqlBuilder::new(backend);
     let text = match backend {
         DbBackend::Postgres => {
@@ -323,16 +370,22 @@ fn snippets(backend: DbBackend, matcher: &str, ids: &[i64]) -> Statement {
                 sql.bind_all(ids),
             )
         }
-        _ => format!(
-            "SELECT rowid, snippet(messages_fts, 0, {}, {}, {}, {}) FROM messages_fts \
-             WHERE messages_fts MATCH {} AND rowid IN ({})",
-            sql.bind(snippet::START.to_string()),
-            sql.bind(snippet::STOP.to_string()),
-            sql.bind(snippet::ELLIPSIS),
-            sql.bind(SNIPPET_WORDS as i64),
-            sql.bind(matcher),
-            sql.bind_all(ids),
-        ),
+        _ => {
+            // The range drives the scan: one evaluation of the match (see
+            // the module's notes); the unary `+` keeps the id list a filter.
+            let (low, high) = ids.iter().fold((i64::MAX, i64::MIN), |(lo, hi), id| {
+                (lo.min(*id), hi.max(*id))
+            });
+            let snippet = fts5_snippet(&mut sql);
+            format!(
+                "SELECT rowid, {snippet} FROM messages_fts \
+                 WHERE messages_fts MATCH {} AND rowid BETWEEN {} AND {} AND +rowid IN ({})",
+                sql.bind(matcher),
+                sql.bind(low),
+                sql.bind(high),
+                sql.bind_all(ids),
+            )
+        }
     };
     sql.statement(text)
 }

@@ -164,6 +164,43 @@ async fn relevance_puts_the_best_match_first() -> Result<()> {
     Ok(())
 }
 
+/// A relevance page's snippets are read over the page's id range (see
+/// `service/src/search.rs`); a match inside that range but not on the page
+/// must not slip in, and every hit keeps its own highlights.
+#[tokio::test]
+async fn relevance_pages_carry_their_own_snippets() -> Result<()> {
+    let app = spawn_app().await?;
+    let (ann, ben, direct) = pair(&app).await?;
+    app.send(&ann, &direct, "kiwi kiwi kiwi").await?;
+    app.send(
+        &ann,
+        &direct,
+        "a long message about the weather and the trains that names a kiwi once",
+    )
+    .await?;
+    app.send(&ann, &direct, "kiwis ripen").await?;
+
+    let page = search_page(
+        &app,
+        &ben,
+        json!({"q": "kiw", "o": "RELEVANCE", "first": 2}),
+    )
+    .await?;
+    assert_eq!(page_bodies(&page), ["kiwi kiwi kiwi", "kiwis ripen"]);
+    let highlights: Vec<&Value> = page["nodes"]
+        .as_array()
+        .map(|nodes| nodes.iter().map(|n| &n["snippet"]["highlights"]).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        highlights,
+        [
+            &json!([{"start": 0, "end": 4}, {"start": 5, "end": 9}, {"start": 10, "end": 14}]),
+            &json!([{"start": 0, "end": 5}]),
+        ]
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn snippets_are_plain_text_with_highlight_ranges() -> Result<()> {
     let app = spawn_app().await?;
