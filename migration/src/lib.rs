@@ -11,6 +11,7 @@ mod m20261123_000005_message_kinds_streaming;
 mod m20261123_000006_message_search;
 mod m20261123_000007_events;
 mod m20261123_000008_delivery;
+mod m20261123_000009_search_prefix_4;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_message_search::Migration),
             Box::new(m20261123_000007_events::Migration),
             Box::new(m20261123_000008_delivery::Migration),
+            Box::new(m20261123_000009_search_prefix_4::Migration),
         ]
     }
 }

@@ -23,26 +23,37 @@ use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SQLITE_UP: &[&str] = &[
-    "CREATE VIRTUAL TABLE messages_fts USING fts5(\
-         body, content='messages', content_rowid='id', \
-         tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    // The standard external-content triggers: FTS5 removes a row's terms
-    // by being told the old text ('delete'), so updates delete then insert.
-    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN \
-         INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); \
-     END",
-    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN \
-         INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body); \
-     END",
-    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN \
-         INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body); \
-         INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); \
-     END",
-    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
-];
+/// The FTS5 table with prefix indexes for the `prefix` lengths (FTS5's
+/// syntax: "2 3"), its triggers, and the index filled from `messages`.
+/// Migration 9 rebuilds it with other lengths.
+pub(crate) fn sqlite_up(prefix: &str) -> Vec<String> {
+    vec![
+        format!(
+            "CREATE VIRTUAL TABLE messages_fts USING fts5(\
+             body, content='messages', content_rowid='id', \
+             tokenize='unicode61 remove_diacritics 2', prefix='{prefix}')"
+        ),
+        // The standard external-content triggers: FTS5 removes a row's
+        // terms by being told the old text ('delete'), so updates delete
+        // then insert.
+        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN \
+             INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); \
+         END"
+        .to_owned(),
+        "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN \
+             INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body); \
+         END"
+        .to_owned(),
+        "CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN \
+             INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body); \
+             INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); \
+         END"
+        .to_owned(),
+        "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')".to_owned(),
+    ]
+}
 
-const SQLITE_DOWN: &[&str] = &[
+pub(crate) const SQLITE_DOWN: &[&str] = &[
     "DROP TRIGGER IF EXISTS messages_fts_update",
     "DROP TRIGGER IF EXISTS messages_fts_delete",
     "DROP TRIGGER IF EXISTS messages_fts_insert",
@@ -73,8 +84,15 @@ const POSTGRES_DOWN: &[&str] = &[
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One transaction on SQLite too (sea-orm-migration runs SQLite
+    /// migrations statement by statement otherwise, each on any pooled
+    /// connection): the index is replaced whole or not at all.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_UP, POSTGRES_UP).await
+        run(manager, &sqlite_up("2 3"), POSTGRES_UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -82,10 +100,14 @@ impl MigrationTrait for Migration {
     }
 }
 
-async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
-    let statements = match manager.get_database_backend() {
-        DbBackend::Sqlite => sqlite,
-        DbBackend::Postgres => postgres,
+pub(crate) async fn run(
+    manager: &SchemaManager<'_>,
+    sqlite: &[impl AsRef<str>],
+    postgres: &[&str],
+) -> Result<(), DbErr> {
+    let statements: Vec<&str> = match manager.get_database_backend() {
+        DbBackend::Sqlite => sqlite.iter().map(AsRef::as_ref).collect(),
+        DbBackend::Postgres => postgres.to_vec(),
         other => {
             return Err(DbErr::Migration(format!(
                 "message search does not support {other:?}"

@@ -336,7 +336,7 @@ async fn search_follows_body_updates_and_deletes() {
     assert_eq!(search(&service, &a, "noon").await, ["lunch at noon"]);
 }
 
-/// Messages stored before the search migration are indexed by it.
+/// Messages stored before the search migrations are indexed by them.
 #[tokio::test]
 async fn the_search_migration_indexes_existing_messages() {
     use migration::{Migrator, MigratorTrait};
@@ -371,4 +371,21 @@ async fn the_search_migration_indexes_existing_messages() {
         search(&service, &viewer, "creme brulee").await,
         ["Crème brûlée tonight"]
     );
+    // Migration 9 rebuilds the SQLite index with another prefix index;
+    // both ways keep every message found, by whole words and prefixes of
+    // each indexed length and beyond.
+    for step in ["down", "up"] {
+        if step == "down" {
+            Migrator::down(service.db(), Some(1)).await.unwrap();
+        } else {
+            Migrator::up(service.db(), None).await.unwrap();
+        }
+        for query in ["creme", "cr", "cre", "crem", "brulé", "tonig"] {
+            assert_eq!(
+                search(&service, &viewer, query).await,
+                ["Crème brûlée tonight"],
+                "{query} after {step}"
+            );
+        }
+    }
 }
