@@ -113,6 +113,13 @@ impl Service {
         if message.sender_id != Some(viewer.user_id) {
             return Err(Error::Forbidden("only its author can edit a message"));
         }
+        // The stream's buffer would write over the edit at its next flush.
+        if message.streaming {
+            return Err(Error::conflict(
+                "id",
+                "the message is still streaming: finish it first",
+            ));
+        }
         if message.body == body {
             return Ok(message);
         }
@@ -196,7 +203,10 @@ impl Service {
             .filter(reaction::Column::MessageId.eq(message.id))
             .exec(&*txn)
             .await?;
-        if let Some(sender) = message.sender_id {
+        // Imported history never counted as unread (see `unread_after`).
+        if let Some(sender) = message.sender_id
+            && message.external_id.is_none()
+        {
             // Exactly the members who counted it: not its sender, and read
             // pointers before it. The guard keeps a count that drifted from
             // going negative.

@@ -200,6 +200,21 @@ impl Service {
                 }
             }
         };
+        // In a task of its own: a client that gives up on the request
+        // (closing the socket, cancelling the operation) drops this future,
+        // and an entry left `finishing` would refuse every later append and
+        // finish and keep its unflushed text from ever being stored.
+        tokio::spawn(self.clone().complete_finish(message, text)).await?
+    }
+
+    /// Stores the finished text, then forgets the buffer, or, if storing
+    /// failed, lets appends and flushes go on.
+    async fn complete_finish(
+        self,
+        message: message::Model,
+        text: String,
+    ) -> Result<message::Model> {
+        let message_id = message.id;
         let result = self.store_finished(&message, text).await;
         let mut state = self.streams.lock();
         let State { pending, removals } = &mut *state;

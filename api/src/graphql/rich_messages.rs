@@ -13,7 +13,7 @@ use service::{
 
 use super::{
     context::{actor, service},
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     ids::{self, Kind},
     types::{Message, MessageKind},
 };
@@ -174,9 +174,18 @@ impl RichMessageMutation {
         let conversation_id = ids::decode(Kind::Conversation, &conversation_id, "conversationId")?;
         let messages = messages
             .into_iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(i, m)| {
+                // Named like the service's errors about one message.
+                let sender_id =
+                    ids::decode(Kind::User, &m.sender_id, "messages").map_err(|_| {
+                        ApiError::bad_input(
+                            "messages",
+                            format!("[{i}].senderId: is not a valid User id"),
+                        )
+                    })?;
                 Ok(ImportMessage {
-                    sender_id: ids::decode(Kind::User, &m.sender_id, "messages")?,
+                    sender_id,
                     external_id: m.external_id,
                     body: m.body,
                     rich: RichContent {

@@ -386,6 +386,17 @@ async fn only_the_author_adds_to_a_streaming_message_and_never_after_it_is_finis
         .await?;
     assert_eq!(fits["appendToMessage"]["length"], 4000);
 
+    // An edit would be overwritten by the stream's next flush: it waits
+    // for the finish.
+    let edit = app
+        .gql(
+            Some(&ann.token),
+            "mutation($m: ID!) { editMessage(id: $m, body: \"Done\") { id } }",
+            json!({"m": m}),
+        )
+        .await?;
+    assert_eq!(refusal(&edit), ("CONFLICT".into(), "id".into()));
+
     app.ok(&ann.token, FINISH, json!({"m": m})).await?;
     for (query, vars) in [
         (APPEND, json!({"m": m, "t": "more"})),
@@ -567,6 +578,17 @@ async fn imports_keep_order_and_time_skip_what_is_there_and_are_not_unread() -> 
     let history = app.ok(&ben.token, HISTORY, json!({"c": c})).await?;
     assert_eq!(history["conversation"]["lastSeq"], 5);
     assert_eq!(count_messages(&app).await?, 5);
+
+    // Deleting imported history takes nothing from unread counts: it never
+    // counted. Ben still has the one live message from Ann to read.
+    app.ok(
+        &ann.token,
+        "mutation($m: ID!) { deleteMessage(id: $m) { id } }",
+        json!({"m": nodes[1]["id"]}),
+    )
+    .await?;
+    let history = app.ok(&ben.token, HISTORY, json!({"c": c})).await?;
+    assert_eq!(history["conversation"]["unreadCount"], 1);
     Ok(())
 }
 
