@@ -34,6 +34,7 @@ use crate::{
     Service, Viewer,
     error::{Error, Result},
     events::NewEvent,
+    timeline::CONVERSATION_LOCK,
 };
 
 /// Pairs written per transaction: keeps SQLite's write lock short when a
@@ -174,7 +175,7 @@ impl Service {
                 .column(conversation::Column::Id)
                 .filter(conversation::Column::Id.is_in(conversation_ids))
                 .order_by_asc(conversation::Column::Id)
-                .lock_exclusive()
+                .lock(CONVERSATION_LOCK)
                 .into_tuple::<i64>()
                 .all(&*txn)
                 .await?;

@@ -14,7 +14,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, LockType},
 };
 use serde_json::json;
 
@@ -54,6 +54,16 @@ pub(crate) async fn next_seq<C: ConnectionTrait>(
         .ok_or(Error::NotFound("conversation"))
 }
 
+/// How writers lock a conversation's row on PostgreSQL (SQLite's write
+/// lock is already held): `FOR NO KEY UPDATE` excludes other writers of
+/// the conversation like `FOR UPDATE`, but not the `FOR KEY SHARE` that a
+/// foreign-key check takes. With `FOR UPDATE`, a transaction that logs an
+/// event about the conversation without locking it (archive, mute) could
+/// hold the event counter while its `events` insert waited for the row,
+/// and a writer holding the row would then wait for the counter: a
+/// deadlock.
+pub(crate) const CONVERSATION_LOCK: LockType = LockType::NoKeyUpdate;
+
 /// Locks a live conversation for a change to its members or settings (a
 /// row lock on PostgreSQL; SQLite's write lock is already held), so that
 /// checks made after it hold until commit.
@@ -63,7 +73,7 @@ pub(crate) async fn lock_conversation<C: ConnectionTrait>(
 ) -> Result<conversation::Model> {
     conversation::Entity::find_by_id(conversation_id)
         .filter(conversation::Column::DeletedAt.is_null())
-        .lock_exclusive()
+        .lock(CONVERSATION_LOCK)
         .one(db)
         .await?
         .ok_or(Error::NotFound("conversation"))

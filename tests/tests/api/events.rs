@@ -626,3 +626,45 @@ async fn edits_deletes_and_reactions_arrive_live_and_on_replay() -> Result<()> {
     assert_eq!(found["searchMessages"]["nodes"], json!([]));
     Ok(())
 }
+
+/// Archiving and muting log an event without locking the conversation,
+/// while reads and sends lock it and then log theirs. On PostgreSQL the
+/// conversation lock once conflicted with the events insert's foreign-key
+/// check, and the two deadlocked over the event counter; every one of
+/// these concurrent changes must succeed.
+#[tokio::test]
+async fn membership_settings_and_reads_never_deadlock() -> Result<()> {
+    const READ: &str =
+        "mutation($c: ID!, $s: Int!) { markRead(input: {conversationId: $c, upToSeq: $s}) { id } }";
+    let app = spawn_app().await?;
+    let ann = app.register("ann").await?;
+    let ben = app.register("ben").await?;
+    let c = app.open_direct(&ann, &ben).await?;
+    for i in 0..20 {
+        app.send(&ann, &c, &format!("m{i}")).await?;
+    }
+    let rounds = (1..=20).map(|seq| {
+        let (app, ann, ben, c) = (&app, &ann, &ben, &c);
+        async move {
+            let toggle = if seq % 2 == 0 {
+                "mutation($c: ID!) { archiveConversation(id: $c) { id } }"
+            } else {
+                "mutation($c: ID!) { unarchiveConversation(id: $c) { id } }"
+            };
+            let (archived, read, sent) = tokio::join!(
+                app.gql(Some(&ann.token), toggle, json!({"c": c})),
+                app.gql(Some(&ben.token), READ, json!({"c": c, "s": seq})),
+                app.send(ann, c, "more"),
+            );
+            for response in [archived?, read?] {
+                if response.get("errors").is_some() {
+                    bail!("round {seq}: {response}");
+                }
+            }
+            sent?;
+            Ok(())
+        }
+    });
+    try_join_all(rounds).await?;
+    Ok(())
+}
