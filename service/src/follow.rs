@@ -73,9 +73,14 @@ impl Service {
         // on is in these receivers.
         let mut log = self.bus().subscribe_log();
         let mut ephemeral = self.bus().subscribe_ephemeral();
+        // The mark before the scope: a membership change that commits in
+        // between is then after the mark, and passes through the scope
+        // (applying one twice changes nothing). The other way round, it
+        // would be skipped as covered and the scope would keep a
+        // conversation its viewer left, for the life of the stream.
+        let mark = high_water(self.db()).await?;
         let mut scope = Scope::load(self, viewer, only).await?;
         let service = self.clone();
-        let mark = high_water(self.db()).await?;
         let mut covered = mark.last_id;
         let mut replay = None;
         let mut expired = false;
@@ -100,6 +105,19 @@ impl Service {
                     let mut through = through;
                     loop {
                         let rows = service.visible_after(&scope, covered, through).await?;
+                        let now = high_water(service.db()).await?;
+                        if now.pruned_through > covered {
+                            // Pruned while replaying: the rows may have
+                            // holes. The client reloads, as for an old
+                            // cursor, and the stream goes on from now with
+                            // the viewer's scope as it is now.
+                            covered = now.last_id;
+                            let announced = scope.live_announced;
+                            scope = Scope::load(&service, viewer, only).await?;
+                            scope.live_announced = announced;
+                            yield Followed::CursorExpired { cursor: covered };
+                            break;
+                        }
                         let full = rows.len() as u64 == READ_BATCH;
                         let last_row = rows.last().map(|e| e.id);
                         for event in service.with_messages(rows).await? {
@@ -115,11 +133,10 @@ impl Service {
                             continue;
                         }
                         covered = through;
-                        let now = high_water(service.db()).await?.last_id;
-                        if now == through {
+                        if now.last_id == through {
                             break;
                         }
-                        through = now;
+                        through = now.last_id;
                     }
                 }
                 if !scope.live_announced {
