@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use entity::{event::Kind as EventKind, reaction};
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+    TryInsertResult,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::json;
@@ -24,6 +25,23 @@ use crate::{
 /// Longest emoji, in bytes (what the column holds) and in characters.
 pub const EMOJI_MAX_BYTES: usize = 32;
 pub const EMOJI_MAX_CHARS: usize = 16;
+
+/// Different emoji one person may put on one message.
+pub const EMOJI_PER_PERSON: usize = 20;
+/// Different emoji a message may carry, from everyone: each is a group
+/// every reader of the message downloads.
+pub const EMOJI_PER_MESSAGE: usize = 50;
+
+/// Invisible characters that would make a "reaction" nobody can see or
+/// that turns the text around it backwards: zero-width space and
+/// non-joiner, word joiner, byte-order mark, and the bidirectional
+/// controls. The zero-width joiner stays: emoji sequences are built with it.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{2060}' | '\u{FEFF}')
+        || ('\u{200E}'..='\u{200F}').contains(&c)
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
 
 /// One emoji's reactions to a message, as one viewer sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,10 +63,53 @@ pub fn validate_emoji(emoji: &str) -> Result<()> {
             format!("must be at most {EMOJI_MAX_BYTES} bytes and {EMOJI_MAX_CHARS} characters"),
         ));
     }
-    if emoji.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if emoji
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+    {
         return Err(Error::invalid(
             "emoji",
-            "must not contain spaces or control characters",
+            "must not contain spaces, control or invisible characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a new reaction past [`EMOJI_PER_PERSON`] or
+/// [`EMOJI_PER_MESSAGE`]; one that exists already passes (adding it again
+/// changes nothing). Runs under the message's lock.
+async fn make_room(
+    db: &impl ConnectionTrait,
+    message_id: i64,
+    user_id: i64,
+    emoji: &str,
+) -> Result<()> {
+    let emojis = |mine: bool| {
+        let mut query = reaction::Entity::find()
+            .select_only()
+            .column(reaction::Column::Emoji)
+            .distinct()
+            .filter(reaction::Column::MessageId.eq(message_id));
+        if mine {
+            query = query.filter(reaction::Column::UserId.eq(user_id));
+        }
+        query.into_tuple::<String>().all(db)
+    };
+    let mine = emojis(true).await?;
+    if mine.iter().any(|e| e == emoji) {
+        return Ok(());
+    }
+    if mine.len() >= EMOJI_PER_PERSON {
+        return Err(Error::conflict(
+            "emoji",
+            format!("one person may add at most {EMOJI_PER_PERSON} different emoji to a message"),
+        ));
+    }
+    let all = emojis(false).await?;
+    if !all.iter().any(|e| e == emoji) && all.len() >= EMOJI_PER_MESSAGE {
+        return Err(Error::conflict(
+            "emoji",
+            format!("a message may carry at most {EMOJI_PER_MESSAGE} different emoji"),
         ));
     }
     Ok(())
@@ -70,6 +131,7 @@ impl Service {
         let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), message_id).await?;
         require_live_text(&message, "messageId")?;
         let changed = if add {
+            make_room(&*txn, message.id, viewer.user_id, emoji).await?;
             let inserted = reaction::Entity::insert(reaction::ActiveModel {
                 message_id: Set(message.id),
                 user_id: Set(viewer.user_id),

@@ -19,7 +19,8 @@ impl MessageActionMutation {
     /// Replaces the body of one of the viewer's messages (trimmed, 1 to
     /// 4000 characters); the previous version goes to `edits`. System
     /// messages and deleted ones cannot be edited (`BAD_USER_INPUT` on
-    /// `id`); other people's messages are `FORBIDDEN`.
+    /// `id`), nor one still streaming (`CONFLICT` on `id`); other people's
+    /// messages are `FORBIDDEN`.
     async fn edit_message(&self, ctx: &Context<'_>, id: ID, body: String) -> ApiResult<Message> {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Message, &id, "id")?;
@@ -39,8 +40,10 @@ impl MessageActionMutation {
     }
 
     /// Reacts to a message with an emoji (at most 32 bytes and 16
-    /// characters, no spaces). Reacting twice with the same emoji changes
-    /// nothing.
+    /// characters, no spaces or invisible characters). Reacting twice with
+    /// the same emoji changes nothing. A new emoji past 20 of the viewer's
+    /// own on the message, or past 50 on the message in all, is
+    /// `CONFLICT` on `emoji`.
     async fn add_reaction(
         &self,
         ctx: &Context<'_>,

@@ -491,6 +491,63 @@ async fn reactions_count_people_and_repeating_one_changes_nothing() -> anyhow::R
     Ok(())
 }
 
+/// A hostile member cannot grow a message's reactions without bound, nor
+/// react with something invisible; a reaction already there can always be
+/// repeated.
+#[tokio::test]
+async fn reactions_are_bounded_and_visible() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let ann = app.register("ann").await?;
+    let ben = app.register("ben").await?;
+    let cy = app.register("cyd").await?;
+    let dee = app.register("dee").await?;
+    let c = group(&app, &ann, &[&ben, &cy, &dee]).await?;
+    let id = send_id(&app, &ann, &c, "vote").await?;
+
+    for i in 0..20 {
+        app.ok(&ben.token, REACT, json!({"m": id, "e": format!("b{i}")}))
+            .await?;
+    }
+    let over = app
+        .gql(Some(&ben.token), REACT, json!({"m": id, "e": "b20"}))
+        .await?;
+    assert_eq!((error_code(&over), field(&over)), ("CONFLICT", "emoji"));
+    // Repeating one of them is still the no-op it always was.
+    app.ok(&ben.token, REACT, json!({"m": id, "e": "b3"}))
+        .await?;
+    for i in 0..20 {
+        app.ok(&cy.token, REACT, json!({"m": id, "e": format!("c{i}")}))
+            .await?;
+    }
+    for i in 0..10 {
+        app.ok(&dee.token, REACT, json!({"m": id, "e": format!("d{i}")}))
+            .await?;
+    }
+    // Fifty different emoji: a new one is refused, joining one is not.
+    let full = app
+        .gql(Some(&ann.token), REACT, json!({"m": id, "e": "new"}))
+        .await?;
+    assert_eq!((error_code(&full), field(&full)), ("CONFLICT", "emoji"));
+    app.ok(&ann.token, REACT, json!({"m": id, "e": "b0"}))
+        .await?;
+    let groups = message(&app, &ann, &id).await?["reactions"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(groups, 50);
+
+    for invisible in ["\u{200B}", "a\u{202E}", "\u{FEFF}"] {
+        let response = app
+            .gql(Some(&ann.token), REACT, json!({"m": id, "e": invisible}))
+            .await?;
+        assert_eq!(
+            (error_code(&response), field(&response)),
+            ("BAD_USER_INPUT", "emoji"),
+            "{invisible:?}"
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn to_non_members_a_message_does_not_exist() -> anyhow::Result<()> {
     let app = spawn_app().await?;
