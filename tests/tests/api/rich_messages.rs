@@ -735,8 +735,17 @@ async fn concurrent_appends_lose_nothing_across_flushes() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let stored = app.ok(&ben.token, MESSAGE, json!({"m": m})).await?;
-    assert_eq!(stored["node"]["body"], "ab".repeat(60));
+    // Flushes store all of it, whatever the waves interleaved with; under
+    // load a flush may land later than its 250 ms, so wait for it.
+    let mut stored = Value::Null;
+    for _ in 0..100 {
+        stored = app.ok(&ben.token, MESSAGE, json!({"m": m})).await?["node"]["body"].clone();
+        if stored == "ab".repeat(60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored, "ab".repeat(60));
     let finished = app.ok(&ann.token, FINISH, json!({"m": m})).await?;
     assert_eq!(finished["finishMessage"]["body"], "ab".repeat(60));
     Ok(())
