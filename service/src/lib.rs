@@ -7,38 +7,15 @@
 // Unit tests may unwrap; the code they test may not.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod account;
-pub mod auth;
-pub mod bus;
-pub mod content;
+pub mod accounts;
 pub mod conversations;
 pub mod db;
-pub mod delivery;
 pub mod error;
 pub mod events;
-pub mod follow;
-pub mod host_app;
-pub mod identity;
-pub mod import;
-pub mod jwt;
-mod last_seen;
-pub mod lifecycle;
-pub mod members;
-pub mod message_actions;
+pub mod live;
 pub mod messages;
 pub mod page;
-mod password;
-pub mod presence;
-pub mod reactions;
-pub mod search;
-mod sending;
-pub mod sessions;
-pub mod streaming;
-mod threads;
 mod time;
-pub mod timeline;
-mod typing;
-pub mod users;
 
 use std::{
     sync::{
@@ -50,13 +27,12 @@ use std::{
 
 use sea_orm::DatabaseConnection;
 
-pub use bus::{Event, EventBus};
+pub use accounts::{AdminKey, JwtVerifier};
 pub use entity;
 pub use error::{Error, Result};
-pub use host_app::AdminKey;
-pub use jwt::JwtVerifier;
+pub use events::{Event, EventBus};
 
-/// Send lanes on PostgreSQL (see [`sending`]): enough to keep a few
+/// Send lanes on PostgreSQL (see [`messages::Lanes`]): enough to keep a few
 /// commits in flight, far fewer than the pool's connections.
 const POSTGRES_SEND_LANES: usize = 4;
 
@@ -151,15 +127,15 @@ pub struct Service {
     db: DatabaseConnection,
     bus: EventBus,
     settings: Arc<Settings>,
-    passwords: password::Hasher,
+    passwords: accounts::Hasher,
     statements: Arc<AtomicU64>,
     write_lock: db::WriteLock,
-    lanes: sending::Lanes,
+    lanes: messages::Lanes,
     log: events::EventLog,
-    streams: streaming::Streams,
-    typing: typing::Typing,
-    presence: presence::Presence,
-    deliveries: delivery::Deliveries,
+    streams: messages::Streams,
+    typing: live::Typing,
+    presence: live::Presence,
+    deliveries: live::Deliveries,
 }
 
 impl Service {
@@ -178,19 +154,19 @@ impl Service {
             _ => POSTGRES_SEND_LANES,
         };
         let log = events::EventLog::start(&db, &bus);
-        let (deliveries, ended) = delivery::Deliveries::new();
+        let (deliveries, ended) = live::Deliveries::new();
         let service = Self {
-            lanes: sending::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
+            lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
             log,
-            streams: streaming::Streams::default(),
+            streams: messages::Streams::default(),
             write_lock,
-            typing: typing::Typing::start(&bus, settings.typing_timeout),
-            presence: presence::Presence::default(),
+            typing: live::Typing::start(&bus, settings.typing_timeout),
+            presence: live::Presence::default(),
             deliveries,
             db,
             bus,
             settings: Arc::new(settings),
-            passwords: password::Hasher::new(),
+            passwords: accounts::Hasher::new(),
             statements,
         };
         service.spawn_flusher(ended);
@@ -245,7 +221,7 @@ impl Service {
         let logged = events::record(&*txn, events).await?;
         txn.commit().await?;
         self.log
-            .publish(bus::LoggedEvent::attach(logged.clone(), messages));
+            .publish(events::LoggedEvent::attach(logged.clone(), messages));
         Ok(logged)
     }
 

@@ -6,7 +6,7 @@
 
 use futures_util::StreamExt;
 use parley_tests::TestDb;
-use service::{EventBus, Service, Settings, Viewer, auth::Register, db, messages::SendMessage};
+use service::{EventBus, Service, Settings, Viewer, accounts::Register, db, messages::SendMessage};
 
 async fn service() -> (Service, TestDb) {
     let test_db = TestDb::new().await.unwrap();
@@ -286,7 +286,7 @@ async fn search(service: &Service, viewer: &Viewer, query: &str) -> Vec<String> 
     service
         .search_messages(
             viewer,
-            service::search::SearchInput {
+            service::messages::search::SearchInput {
                 query: query.into(),
                 ..Default::default()
             },

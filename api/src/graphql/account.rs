@@ -1,7 +1,7 @@
 //! The viewer's own account: `updateProfile` and `changePassword`.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object};
-use service::account::UpdateProfile;
+use service::accounts::UpdateProfile;
 
 use super::{
     context::{service, viewer},

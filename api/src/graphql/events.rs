@@ -1,6 +1,6 @@
 //! The resumable event streams: `events` for everything the viewer may see,
 //! `conversationEvents` for one conversation. Which events a viewer gets is
-//! decided in the service (`service::follow`); this file only names them.
+//! decided in the service (`service::events`); this file only names them.
 
 use std::sync::Arc;
 
@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 use service::{
-    bus::{Ephemeral, LoggedEvent},
     entity::event::{self, Kind as EventKind},
-    follow::Followed,
+    events::Followed,
+    events::{Ephemeral, LoggedEvent},
 };
 
 use super::{

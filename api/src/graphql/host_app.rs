@@ -2,7 +2,7 @@
 //! `sendMessageAs`. Users get `FORBIDDEN` here.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use service::{host_app::UpsertUser, messages::SendMessage};
+use service::{accounts::UpsertUser, messages::SendMessage};
 
 use super::{
     account::maybe,

@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use service::{
     Service,
     entity::{conversation_member, message, message_edit, user},
-    reactions::ReactionGroup,
+    messages::ReactionGroup,
 };
 
 type LoadResult<V> = Result<V, Arc<service::Error>>;

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use service::{lifecycle::UpdateConversation, members::Left};
+use service::{conversations::Left, conversations::UpdateConversation};
 
 use super::{
     context::{actor, service, viewer},

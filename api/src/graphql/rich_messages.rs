@@ -1,14 +1,14 @@
 //! Rich messages: the inputs for kinds, attachments and metadata, streaming
 //! (`appendToMessage`, `finishMessage`) and importing history
-//! (`importMessages`). The rules live in `service::content`,
-//! `service::streaming` and `service::import`.
+//! (`importMessages`). The rules live in `service::messages`,
+//! `service::messages` and `service::messages`.
 
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use service::{
-    content::{Attachment, RichContent},
-    host_app::host_app_only,
-    import::ImportMessage,
+    accounts::host_app_only,
+    messages::ImportMessage,
+    messages::{Attachment, RichContent},
 };
 
 use super::{

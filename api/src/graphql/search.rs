@@ -4,7 +4,7 @@ use async_graphql::{
     Context, Enum, ID, Object, SimpleObject,
     connection::{Connection, Edge},
 };
-use service::search::{self as search, SearchCursor, SearchInput};
+use service::messages::search::{self as search, SearchCursor, SearchInput};
 
 use super::{
     context::{service, viewer},

@@ -4,7 +4,7 @@ use async_graphql::{
     Context, ID, InputObject, Object,
     connection::{Connection, Edge},
 };
-use service::{auth::Register, page::PageArgs};
+use service::{accounts::Register, page::PageArgs};
 
 use super::{
     context::{service, viewer},

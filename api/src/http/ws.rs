@@ -24,7 +24,7 @@ use axum::{
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use service::{Viewer, presence::PresenceGuard};
+use service::{Viewer, live::PresenceGuard};
 use tokio_stream::StreamMap;
 
 use super::AppState;

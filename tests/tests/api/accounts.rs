@@ -105,7 +105,7 @@ async fn tokens_are_stored_hashed_and_expire() -> anyhow::Result<()> {
         .unwrap();
     assert_eq!(rows.len(), 1);
     let stored: String = rows[0].try_get_by_index(0).unwrap();
-    assert_eq!(stored, service::auth::hash_token(&token));
+    assert_eq!(stored, service::accounts::hash_token(&token));
     let me = app.ok(&token, "{ me { id } }", json!({})).await?;
     assert_eq!(me["me"]["id"], payload["user"]["id"]);
 

@@ -457,7 +457,7 @@ struct World {
 
 async fn world(deleted: bool) -> Result<World> {
     let app = spawn_host_app().await?;
-    let tag = &service::auth::new_token()?[..8]
+    let tag = &service::accounts::new_token()?[..8]
         .to_lowercase()
         .replace(['-', '_'], "x");
     let user = |name: &str| format!("{name}{tag}");

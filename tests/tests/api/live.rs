@@ -7,8 +7,8 @@ use parley_tests::{TestApp, TestUser, decode_id, error_code, spawn_app, spawn_ap
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use service::{
-    bus::Ephemeral,
     entity::event::{self, Kind},
+    events::Ephemeral,
 };
 use tokio::sync::broadcast::Receiver;
 

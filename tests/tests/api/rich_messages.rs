@@ -7,7 +7,7 @@ use anyhow::Result;
 use parley_tests::{TestApp, decode_id, error_code, jwt, spawn_host_app};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use service::{bus::Ephemeral, entity::event};
+use service::{entity::event, events::Ephemeral};
 
 const SEND: &str = "mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq kind body streaming externalId metadata attachments { url name mimeType size width height } } }";
 const SEND_AS: &str =

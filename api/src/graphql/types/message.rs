@@ -4,8 +4,8 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use service::{
-    content::attachments_of,
     entity::{message, user},
+    messages::attachments_of,
     page::PageArgs,
 };
 
@@ -299,7 +299,7 @@ pub struct Attachment {
 
 /// How far a message has got, for its author in a direct conversation.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "service::delivery::Status")]
+#[graphql(remote = "service::live::Status")]
 pub enum MessageStatus {
     /// Stored; not yet received by the other person's clients.
     Sent,

@@ -11,7 +11,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 use service::{
-    auth, db,
+    accounts, db,
     entity::{
         conversation::{self, Kind},
         conversation_member::{self, Role},
@@ -72,13 +72,13 @@ impl Seeder {
                 .context("seeded user missing")?;
             users.push(SeedUser {
                 id,
-                token: auth::new_token()?,
+                token: accounts::new_token()?,
             });
         }
         for chunk in users.chunks(CHUNK) {
             session::Entity::insert_many(chunk.iter().map(|u| session::ActiveModel {
                 user_id: Set(u.id),
-                token_hash: Set(auth::hash_token(&u.token)),
+                token_hash: Set(accounts::hash_token(&u.token)),
                 created_at: Set(now),
                 expires_at: Set(now + Duration::days(1)),
                 ..Default::default()
@@ -94,7 +94,7 @@ impl Seeder {
     /// Returns the conversation ids in order.
     pub async fn conversations(&self, kind: Kind, member_lists: &[Vec<i64>]) -> Result<Vec<i64>> {
         let now = Utc::now();
-        let tag = auth::new_token()?;
+        let tag = accounts::new_token()?;
         let titles: Vec<String> = (0..member_lists.len())
             .map(|i| format!("seed {tag} {i}"))
             .collect();

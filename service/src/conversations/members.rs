@@ -19,10 +19,10 @@ use sea_orm::{
 
 use crate::{
     Actor, Service,
-    bus::Event,
     conversations::insert_members,
+    conversations::{Change, append_system, lock_conversation},
     error::{Error, Result},
-    timeline::{Change, append_system, lock_conversation},
+    events::Event,
 };
 
 /// What happened to the conversation when someone left.

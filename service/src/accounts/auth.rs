@@ -8,12 +8,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    Service, Viewer, db,
+    Service, Viewer,
+    accounts::looks_like_jwt,
+    accounts::mark_seen,
+    accounts::validate_display_name,
+    db,
     error::{Error, Internal, Result, is_unique_violation},
-    jwt::looks_like_jwt,
-    last_seen::mark_seen,
     time::now,
-    users::validate_display_name,
 };
 
 pub const USERNAME_MIN: usize = 3;

@@ -30,14 +30,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     Viewer,
-    bus::{Event, EventBus},
-    content::Content,
+    conversations::next_seq,
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
     events::{self, EventLog, NewEvent},
-    threads::join_thread,
+    events::{Event, EventBus},
+    messages::Content,
+    messages::join_thread,
     time::now,
-    timeline::next_seq,
 };
 
 /// Most sends one commit carries: enough to amortize the fsync, few enough
@@ -168,7 +168,7 @@ impl Lane {
             })
             .collect();
         self.log
-            .publish(crate::bus::LoggedEvent::attach(logged, &messages));
+            .publish(crate::events::LoggedEvent::attach(logged, &messages));
         // Answers go out only now: a duplicate's first copy has committed.
         for (job, message) in jobs.into_iter().zip(stored) {
             if let Stored::Message(m) = &message {

@@ -30,10 +30,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     Service, Viewer,
-    bus::{Ephemeral, LoggedEvent},
+    conversations::member_ids,
     error::Result,
+    events::{Ephemeral, LoggedEvent},
     events::{READ_BATCH, high_water},
-    members::member_ids,
 };
 
 /// What an `events` stream yields.

@@ -1,9 +1,4 @@
-//! Full-text search over the messages of the viewer's conversations.
-//!
-//! One operation over two engines: FTS5 on SQLite and a GIN-indexed
-//! `tsvector` on PostgreSQL (both set up, and kept in sync with `messages`,
-//! by migration `m20261123_000006_message_search`). All the SQL of search
-//! lives in this file.
+//! The search operation; all the SQL of search lives in this file.
 //!
 //! A search runs in two steps. The first finds the page's message ids,
 //! reading the index newest first so that a page of a common word stops
@@ -21,9 +16,6 @@
 //! page's rowid range, with `+rowid IN (...)` filtering rows instead of
 //! driving the scan.
 
-mod snippet;
-mod terms;
-
 use std::collections::HashMap;
 
 use entity::message;
@@ -32,9 +24,10 @@ use sea_orm::{
     TransactionTrait, Value,
 };
 
-pub use snippet::{Snippet, TextRange};
-pub use terms::{QUERY_MAX, TERMS_MAX};
-
+use super::{
+    snippet::{self, Snippet},
+    terms,
+};
 use crate::{
     Service, Viewer,
     error::{Error, Result},

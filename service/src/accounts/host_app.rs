@@ -12,9 +12,9 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     Actor, Service, SettingsError, Viewer,
-    account::validate_profile,
+    accounts::validate_profile,
+    accounts::{NewExternalUser, display_name_for, validate_external_id},
     error::{Error, Result},
-    identity::{NewExternalUser, display_name_for, validate_external_id},
     messages::SendMessage,
 };
 

@@ -26,12 +26,12 @@ use sea_orm::{
 
 use crate::{
     Actor, Service, Viewer,
+    conversations::lock_conversation,
     error::{Error, Result},
     events::NewEvent,
+    messages::leave_thread,
     messages::validate_body,
-    threads::leave_thread,
     time::now,
-    timeline::lock_conversation,
 };
 
 /// A message read under its conversation's lock, with who acts on it.

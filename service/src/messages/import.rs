@@ -20,16 +20,16 @@ use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 
+use super::content::{self, RichContent};
 use crate::{
     Actor, Service,
-    bus::Event,
-    content::{self, RichContent},
+    accounts::host_app_only,
+    accounts::validate_external_id,
+    conversations::lock_conversation,
     error::{Error, Result},
+    events::Event,
     events::NewEvent,
-    host_app::host_app_only,
-    identity::validate_external_id,
     time::now,
-    timeline::lock_conversation,
 };
 
 /// Most messages one import takes: a batch is one transaction holding the

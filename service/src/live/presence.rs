@@ -22,8 +22,8 @@ use sea_orm::{
 
 use crate::{
     Service,
-    bus::{Ephemeral, EventBus},
     error::Result,
+    events::{Ephemeral, EventBus},
     time::now,
 };
 

@@ -9,16 +9,15 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
+use super::content::{self, RichContent};
 use crate::{
     Service, Viewer,
-    bus::{Event, Received, Topic},
-    content::{self, RichContent},
     error::{Error, Result},
+    events::{Event, Received, Topic},
+    messages::{Draft, Stored},
     page::{Page, PageArgs, Window},
-    sending::{Draft, Stored},
 };
 
-pub use crate::content::BODY_MAX;
 /// Longest client message id, in characters.
 pub const CLIENT_ID_MAX: usize = 64;
 /// Rows a live stream reads per query while catching up.
@@ -29,7 +28,7 @@ pub struct SendMessage {
     pub conversation_id: i64,
     pub body: String,
     pub client_message_id: Option<String>,
-    /// Kind, attachments, metadata, streaming: see [`crate::content`].
+    /// Kind, attachments, metadata, streaming: see [`crate::messages`].
     pub rich: RichContent,
     /// The message this one answers: a live, non-system message of the
     /// same conversation (checked when it is stored).
@@ -38,7 +37,7 @@ pub struct SendMessage {
 
 /// A message body trimmed and not empty, or why it is unacceptable.
 pub(crate) fn validate_body(body: &str) -> Result<&str> {
-    let body = crate::content::trim_body(body)?;
+    let body = crate::messages::trim_body(body)?;
     if body.is_empty() {
         return Err(Error::invalid("body", "must not be empty"));
     }

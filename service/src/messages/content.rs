@@ -14,9 +14,9 @@ use entity::message::{self, Kind};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    account::validate_http_url,
+    accounts::validate_http_url,
+    conversations::validate_metadata,
     error::{Error, Result},
-    lifecycle::validate_metadata,
 };
 
 /// Longest message body, in characters, after trimming; a streamed

@@ -9,10 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     Service, Viewer,
-    auth::USERNAME_MAX,
+    accounts::DISPLAY_NAME_MAX,
+    accounts::USERNAME_MAX,
     error::{Error, Result, is_unique_violation},
     time::now,
-    users::DISPLAY_NAME_MAX,
 };
 
 /// Longest external id, in characters.

@@ -34,8 +34,8 @@ use tokio::{
 };
 
 use crate::{
-    bus::{EventBus, LoggedEvent},
     error::{Internal, Result},
+    events::{EventBus, LoggedEvent},
     time::now,
 };
 

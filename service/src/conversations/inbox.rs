@@ -356,7 +356,7 @@ impl Service {
             .select_only()
             .column_as(sum, "total")
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
-            .filter(crate::lifecycle::not_muted(now()))
+            .filter(crate::conversations::not_muted(now()))
             .into_tuple()
             .one(self.db())
             .await?;
@@ -374,7 +374,7 @@ impl Service {
         .finally(0)
         .sum()
         .cast_as("BIGINT");
-        let total = Expr::case(crate::lifecycle::not_muted(now()), count)
+        let total = Expr::case(crate::conversations::not_muted(now()), count)
             .finally(0)
             .sum()
             .cast_as("BIGINT");
@@ -407,7 +407,7 @@ impl Service {
         // is already held), so no send slips in between the count below and
         // the update: the unread count stays exact.
         // A deleted conversation is not read into anyone's counts.
-        let conversation = crate::timeline::lock_conversation(&*txn, conversation_id).await?;
+        let conversation = crate::conversations::lock_conversation(&*txn, conversation_id).await?;
         let target = up_to_seq.map_or(conversation.last_seq, |seq| {
             Ord::min(seq, conversation.last_seq)
         });
@@ -555,7 +555,7 @@ fn search_condition(viewer_id: i64, term: &str) -> Result<Condition> {
     }
     let pattern = LikeExpr::new(format!(
         "%{}%",
-        crate::users::escape_like(&term.to_lowercase())
+        crate::accounts::escape_like(&term.to_lowercase())
     ))
     .escape('\\');
     let lower = |col: Expr| Expr::expr(Func::lower(col));

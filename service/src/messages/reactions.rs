@@ -18,7 +18,7 @@ use crate::{
     Actor, Service, Viewer,
     error::{Error, Result},
     events::NewEvent,
-    message_actions::{Locked, lock_message, require_live_text},
+    messages::{Locked, lock_message, require_live_text},
     time::now,
 };
 

@@ -17,14 +17,14 @@ use serde_json::json;
 
 use crate::{
     Actor, Service, Viewer,
-    account::validate_avatar_url,
-    bus::Event,
+    accounts::validate_avatar_url,
+    conversations::role_of,
+    conversations::{Change, append_system, lock_conversation},
     conversations::{direct_key, unread_after, validate_title},
     error::{Error, Result, is_unique_violation},
+    events::Event,
     events::NewEvent,
-    members::role_of,
     time::now,
-    timeline::{Change, append_system, lock_conversation},
 };
 
 /// Largest `metadata` object, serialized.

@@ -32,9 +32,9 @@ use tokio::sync::mpsc;
 
 use crate::{
     Service, Viewer,
+    conversations::CONVERSATION_LOCK,
     error::{Error, Result},
     events::NewEvent,
-    timeline::CONVERSATION_LOCK,
 };
 
 /// Pairs written per transaction: keeps SQLite's write lock short when a

@@ -26,11 +26,11 @@ use tokio::time::Instant;
 
 use crate::{
     Actor, Service, Viewer,
-    bus::Ephemeral,
-    content::BODY_MAX,
+    conversations::lock_conversation,
     error::{Error, Result},
+    events::Ephemeral,
     events::NewEvent,
-    timeline::lock_conversation,
+    messages::BODY_MAX,
 };
 
 /// How often, at most, a streaming message's text is written to the

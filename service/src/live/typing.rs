@@ -25,8 +25,8 @@ use tokio::{
 
 use crate::{
     Service, Viewer,
-    bus::{Ephemeral, EventBus},
     error::Result,
+    events::{Ephemeral, EventBus},
 };
 
 /// Least time between two broadcasts of `typing: true` for one user in one

@@ -6,10 +6,10 @@ use url::Url;
 
 use crate::{
     Service, Viewer,
-    auth::{PASSWORD_MAX, validate_password},
+    accounts::validate_display_name,
+    accounts::{PASSWORD_MAX, validate_password},
     error::{Error, Result},
     time::now,
-    users::validate_display_name,
 };
 
 /// Longest avatar URL, in characters (the column's size).

@@ -1,0 +1,21 @@
+//! Conversations and their members: opening direct conversations and
+//! groups, the inbox, read state, membership and roles, settings, and a
+//! conversation's life from creation to purge.
+
+/// The inbox, opening conversations, members and read state.
+mod inbox;
+/// Settings, archive and mute, deletion, restoring, purging, totals.
+mod lifecycle;
+/// Managing a group's members and their roles.
+mod members;
+/// Handing out seqs and recording changes as `system` messages.
+mod timeline;
+
+pub use inbox::{CONTEXT_MAX, ConversationFilter, CreateGroup, InboxCursor, TITLE_MAX};
+pub(crate) use inbox::{direct_key, insert_members, unread_after, validate_title};
+pub use lifecycle::{DESCRIPTION_MAX, METADATA_MAX_BYTES, Stats, UpdateConversation};
+pub(crate) use lifecycle::{not_muted, validate_metadata};
+pub use members::Left;
+pub(crate) use members::{member_ids, role_of};
+pub use timeline::Change;
+pub(crate) use timeline::{CONVERSATION_LOCK, append_system, lock_conversation, next_seq};

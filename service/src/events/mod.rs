@@ -1,0 +1,15 @@
+//! Events: the durable, ordered log of every change others may see, the
+//! in-process bus that carries it and ephemeral events, and the `events`
+//! stream that replays and follows it.
+
+/// In-process pub/sub, owned by the running app.
+mod bus;
+/// The durable event log: recording, sequencing, pruning.
+mod log;
+/// The `events` stream: replay from a cursor, then live.
+mod stream;
+
+pub use bus::{Ephemeral, Event, EventBus, LoggedEvent, Received, Subscription, Topic};
+pub use log::NewEvent;
+pub(crate) use log::{EventLog, READ_BATCH, high_water, record};
+pub use stream::Followed;
