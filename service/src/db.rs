@@ -145,3 +145,15 @@ pub fn backend_name(db: &impl ConnectionTrait) -> &'static str {
         _ => "other",
     }
 }
+
+/// `term` with LIKE's wildcards escaped by `\\`, for `LikeExpr::escape('\\')`.
+pub(crate) fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -16,6 +16,7 @@ pub mod live;
 pub mod messages;
 pub mod page;
 mod time;
+pub mod validate;
 
 use std::{
     sync::{

@@ -3,12 +3,10 @@
 //! Cursors here are typed keys (a seq, a timestamp and id, ...); the API
 //! turns them into opaque strings.
 
-use crate::error::{Error, Result};
-
-/// Largest page a client may ask for.
-pub const MAX_PAGE: u64 = 100;
-/// Page size when the client names none.
-pub const DEFAULT_PAGE: u64 = 50;
+use crate::{
+    error::{Error, Result},
+    validate::{self, PAGE_DEFAULT, PAGE_MAX},
+};
 
 /// Relay's connection arguments.
 #[derive(Clone, Debug, Default)]
@@ -60,12 +58,12 @@ impl<K> PageArgs<K> {
                 if self.before.is_some() || (default_backward && self.after.is_none()) {
                     Ok(Window::Backward {
                         before: self.before,
-                        limit: DEFAULT_PAGE,
+                        limit: PAGE_DEFAULT,
                     })
                 } else {
                     Ok(Window::Forward {
                         after: self.after,
-                        limit: DEFAULT_PAGE,
+                        limit: PAGE_DEFAULT,
                     })
                 }
             }
@@ -74,10 +72,7 @@ impl<K> PageArgs<K> {
 }
 
 fn limit(field: &'static str, n: i64) -> Result<u64> {
-    u64::try_from(n)
-        .ok()
-        .filter(|n| *n <= MAX_PAGE)
-        .ok_or_else(|| Error::invalid(field, format!("must be between 0 and {MAX_PAGE}")))
+    validate::page_size(field, n, PAGE_MAX)
 }
 
 /// One page of results in display order.
@@ -118,14 +113,14 @@ mod tests {
             args(None, None, None, None).window(true).unwrap(),
             Window::Backward {
                 before: None,
-                limit: DEFAULT_PAGE
+                limit: PAGE_DEFAULT
             }
         );
         assert_eq!(
             args(None, None, Some(3), None).window(true).unwrap(),
             Window::Forward {
                 after: Some(3),
-                limit: DEFAULT_PAGE
+                limit: PAGE_DEFAULT
             }
         );
         assert_eq!(

@@ -11,9 +11,9 @@ use super::{
 
 #[derive(InputObject)]
 pub struct UpdateProfileInput {
-    /// 1 to 64 characters after trimming. Left out or `null`: unchanged.
+    #[doc = concat!("1 to ", ::service::limit!(DISPLAY_NAME_MAX), " characters after trimming. Left out or `null`: unchanged.")]
     pub display_name: Option<String>,
-    /// An `http` or `https` URL of at most 2048 characters, stored
+    #[doc = concat!("An `http` or `https` URL of at most ", ::service::limit!(URL_MAX), " characters, stored")]
     /// normalized. Left out: unchanged; `null`: removed.
     pub avatar_url: MaybeUndefined<String>,
 }
@@ -42,7 +42,7 @@ impl AccountSettingsMutation {
         Ok(User(user))
     }
 
-    /// Replaces the viewer's password (8 to 1024 characters) and signs out
+    #[doc = concat!("Replaces the viewer's password (", ::service::limit!(PASSWORD_MIN), " to ", ::service::limit!(PASSWORD_MAX), " characters) and signs out")]
     /// every other session; this one stays valid. A wrong
     /// `currentPassword` is `BAD_USER_INPUT`; an account that signs in
     /// through the host app has no password (`FORBIDDEN`).

@@ -21,8 +21,7 @@ use super::{
 
 #[derive(InputObject)]
 pub struct CreateGroupConversationInput {
-    /// Up to 128 characters. Without one, the group is named by its first
-    /// message (its first 60 characters, cut at a word).
+    #[doc = concat!("Up to ", ::service::limit!(TITLE_MAX), " characters. Without one, the group is named by its first", "\n", "message (its first ", ::service::limit!(DERIVED_TITLE_MAX), " characters, cut at a word).")]
     pub title: Option<String>,
     /// The other members; the creator joins as owner. With the admin key,
     /// the first one is the owner.

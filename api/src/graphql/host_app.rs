@@ -15,11 +15,10 @@ use super::{
 
 #[derive(InputObject)]
 pub struct UpsertUserInput {
-    /// The host app's id for the user: 1 to 256 characters, compared
+    #[doc = concat!("The host app's id for the user: 1 to ", ::service::limit!(EXTERNAL_ID_MAX), " characters, compared")]
     /// exactly. The `sub` of the user's JWTs.
     pub external_id: String,
-    /// 1 to 64 characters. Left out: unchanged, or the external id (cut to
-    /// 64 characters) for a new user.
+    #[doc = concat!("1 to ", ::service::limit!(DISPLAY_NAME_MAX), " characters. Left out: unchanged, or the external id (cut to", "\n", ::service::limit!(DISPLAY_NAME_MAX), " characters) for a new user.")]
     pub display_name: Option<String>,
     /// An `http` or `https` URL. Left out: unchanged; `null`: removed.
     pub avatar_url: MaybeUndefined<String>,
@@ -36,7 +35,7 @@ pub struct SendMessageAsInput {
     /// As in `sendMessage`.
     #[graphql(default)]
     pub body: String,
-    /// An idempotency key of up to 64 characters, as in `sendMessage`.
+    #[doc = concat!("An idempotency key of up to ", ::service::limit!(CLIENT_ID_MAX), " characters, as in `sendMessage`.")]
     pub client_message_id: Option<String>,
     /// Kind, attachments, metadata and `streaming`, as in `sendMessage`;
     /// the admin key may append to and finish the bot's streaming message.

@@ -16,13 +16,13 @@ use super::{
 #[derive(InputObject)]
 pub struct UpdateConversationInput {
     pub id: ID,
-    /// Up to 128 characters; `null` clears it. Left out: unchanged.
+    #[doc = concat!("Up to ", ::service::limit!(TITLE_MAX), " characters; `null` clears it. Left out: unchanged.")]
     pub title: MaybeUndefined<String>,
     /// Up to 1,024 characters; `null` clears it.
     pub description: MaybeUndefined<String>,
     /// An `http` or `https` URL; `null` clears it.
     pub avatar_url: MaybeUndefined<String>,
-    /// A JSON object of at most 16 KiB that the host app owns; `null`
+    #[doc = concat!("A JSON object of at most ", ::service::limit!(METADATA_MAX_KIB), " KiB that the host app owns; `null`")]
     /// clears it.
     pub metadata: MaybeUndefined<Json<serde_json::Value>>,
 }

@@ -17,7 +17,7 @@ pub struct MessageActionMutation;
 #[Object]
 impl MessageActionMutation {
     /// Replaces the body of one of the viewer's messages (trimmed, 1 to
-    /// 4000 characters); the previous version goes to `edits`. System
+    #[doc = concat!(::service::limit!(BODY_MAX), " characters); the previous version goes to `edits`. System")]
     /// messages and deleted ones cannot be edited (`BAD_USER_INPUT` on
     /// `id`), nor one still streaming (`CONFLICT` on `id`); other people's
     /// messages are `FORBIDDEN`.
@@ -39,10 +39,9 @@ impl MessageActionMutation {
         Ok(Message(tombstone, None))
     }
 
-    /// Reacts to a message with an emoji (at most 32 bytes and 16
+    #[doc = concat!("Reacts to a message with an emoji (at most ", ::service::limit!(EMOJI_MAX_BYTES), " bytes and ", ::service::limit!(EMOJI_MAX_CHARS))]
     /// characters, no spaces or invisible characters). Reacting twice with
-    /// the same emoji changes nothing. A new emoji past 20 of the viewer's
-    /// own on the message, or past 50 on the message in all, is
+    #[doc = concat!("the same emoji changes nothing. A new emoji past ", ::service::limit!(EMOJI_PER_PERSON), " of the viewer's", "\n", "own on the message, or past ", ::service::limit!(EMOJI_PER_MESSAGE), " on the message in all, is")]
     /// `CONFLICT` on `emoji`.
     async fn add_reaction(
         &self,

@@ -15,11 +15,11 @@ use super::{
 #[derive(InputObject)]
 pub struct SendMessageInput {
     pub conversation_id: ID,
-    /// Trimmed; up to 4000 characters. Required for `TEXT` (unless
+    #[doc = concat!("Trimmed; up to ", ::service::limit!(BODY_MAX), " characters. Required for `TEXT` (unless")]
     /// streaming) and for an `OFFER` without metadata.
     #[graphql(default)]
     pub body: String,
-    /// An idempotency key of up to 64 characters: sending again with the
+    #[doc = concat!("An idempotency key of up to ", ::service::limit!(CLIENT_ID_MAX), " characters: sending again with the")]
     /// same key returns the first message instead of storing another.
     pub client_message_id: Option<String>,
     #[graphql(flatten)]

@@ -21,9 +21,9 @@ use super::{
 /// A file a message points at; Parley stores the reference, not the file.
 #[derive(InputObject)]
 pub struct AttachmentInput {
-    /// An `http` or `https` URL of at most 2048 characters.
+    #[doc = concat!("An `http` or `https` URL of at most ", ::service::limit!(URL_MAX), " characters.")]
     pub url: String,
-    /// A file name of up to 255 characters.
+    #[doc = concat!("A file name of up to ", ::service::limit!(ATTACHMENT_NAME_MAX), " characters.")]
     pub name: Option<String>,
     /// `type/subtype`, such as `image/png`.
     pub mime_type: Option<String>,
@@ -55,9 +55,9 @@ pub struct RichMessageInput {
     /// Parley's own. `IMAGE` and `FILE` need an attachment and may have an
     /// empty body; an `OFFER` needs a body or metadata (its terms).
     pub kind: Option<MessageKind>,
-    /// Up to 10.
+    #[doc = concat!("Up to ", ::service::limit!(ATTACHMENTS_MAX), ".")]
     pub attachments: Option<Vec<AttachmentInput>>,
-    /// A JSON object of at most 16 KiB: an offer's amount and currency, an
+    #[doc = concat!("A JSON object of at most ", ::service::limit!(METADATA_MAX_KIB), " KiB: an offer's amount and currency, an")]
     /// AI model's name and token counts.
     pub metadata: Option<Json<serde_json::Value>>,
     /// Starts a message that its author fills with `appendToMessage` and
@@ -87,7 +87,7 @@ fn attachments(input: Option<Vec<AttachmentInput>>) -> Vec<Attachment> {
 /// One message of another network's history.
 #[derive(InputObject)]
 pub struct ImportMessageInput {
-    /// Its id on the other network: 1 to 256 characters, unique within the
+    #[doc = concat!("Its id on the other network: 1 to ", ::service::limit!(EXTERNAL_ID_MAX), " characters, unique within the")]
     /// conversation. A message whose id is already there is skipped.
     pub external_id: String,
     /// Who sent it: a member of the conversation.
@@ -125,7 +125,7 @@ pub struct RichMessageMutation;
 impl RichMessageMutation {
     /// Adds text, as is, to a streaming message: its author's own, or (with
     /// the admin key) a bot's. Subscribers see it at once; the database has
-    /// it within 250 ms. The whole text is at most 4000 characters. A
+    #[doc = concat!("it within 250 ms. The whole text is at most ", ::service::limit!(BODY_MAX), " characters. A")]
     /// finished message is `CONFLICT` on `id`; someone else's is
     /// `FORBIDDEN`.
     async fn append_to_message(
@@ -155,7 +155,7 @@ impl RichMessageMutation {
         Ok(Message(message, None))
     }
 
-    /// Admin key only: appends up to 1000 messages of another network's
+    #[doc = concat!("Admin key only: appends up to ", ::service::limit!(IMPORT_MAX), " messages of another network's")]
     /// history, in the order given, after the conversation's last message.
     /// Messages whose `externalId` is already there (or repeated in the
     /// batch) are skipped, so importing twice changes nothing. Imported

@@ -84,13 +84,13 @@ pub struct SearchQuery;
 #[Object]
 impl SearchQuery {
     /// Messages of the viewer's conversations containing every word of
-    /// `query` (at most 256 characters). Words match the start of words
+    #[doc = concat!("`query` (at most ", ::service::limit!(SEARCH_QUERY_MAX), " characters). Words match the start of words")]
     /// (`deplo` finds "deploy"; one-letter words match whole words only),
     /// ignoring case and accents (`cafe` finds "Café"). Punctuation and
     /// operators are ignored: the query is only words. System notices are
-    /// not searched. `first`: 20 by default, at most 50.
+    #[doc = concat!("not searched. `first`: ", ::service::limit!(SEARCH_PAGE_DEFAULT), " by default, at most ", ::service::limit!(SEARCH_PAGE_MAX), ".")]
     #[graphql(
-        complexity = "page_cost(Some(first.unwrap_or(search::DEFAULT_PAGE as i64)), None, child_complexity)"
+        complexity = "page_cost(Some(first.unwrap_or(service::validate::SEARCH_PAGE_DEFAULT as i64)), None, child_complexity)"
     )]
     async fn search_messages(
         &self,

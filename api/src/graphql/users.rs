@@ -15,10 +15,10 @@ use super::{
 
 #[derive(InputObject)]
 pub struct RegisterInput {
-    /// 3 to 32 characters: letters, digits, `_`, `.` and `-`. Unique
+    #[doc = concat!(::service::limit!(USERNAME_MIN), " to ", ::service::limit!(USERNAME_MAX), " characters: letters, digits, `_`, `.` and `-`. Unique")]
     /// without regard to case.
     pub username: String,
-    /// 8 to 1024 characters.
+    #[doc = concat!(::service::limit!(PASSWORD_MIN), " to ", ::service::limit!(PASSWORD_MAX), " characters.")]
     pub password: String,
     /// Shown to others; defaults to the username.
     pub display_name: Option<String>,

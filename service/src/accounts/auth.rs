@@ -11,16 +11,11 @@ use crate::{
     Service, Viewer,
     accounts::looks_like_jwt,
     accounts::mark_seen,
-    accounts::validate_display_name,
     db,
     error::{Error, Internal, Result, is_unique_violation},
     time::now,
+    validate::{self, PASSWORD_MAX, USERNAME_MAX},
 };
-
-pub const USERNAME_MIN: usize = 3;
-pub const USERNAME_MAX: usize = 32;
-pub const PASSWORD_MIN: usize = 8;
-pub const PASSWORD_MAX: usize = 1024;
 
 const BAD_CREDENTIALS: &str = "invalid username or password";
 
@@ -40,10 +35,10 @@ pub struct SignedIn {
 impl Service {
     #[tracing::instrument(skip_all, fields(username = %input.username))]
     pub async fn register(&self, input: Register) -> Result<SignedIn> {
-        let username = validate_username(&input.username)?;
-        validate_password("password", &input.password)?;
+        let username = validate::username(&input.username)?;
+        validate::password("password", &input.password)?;
         let display_name = match input.display_name {
-            Some(name) => validate_display_name(&name)?,
+            Some(name) => validate::display_name(&name)?,
             None => username.clone(),
         };
         let key = username.to_lowercase();
@@ -193,41 +188,6 @@ fn username_taken() -> Error {
     Error::conflict("username", "is already taken")
 }
 
-/// 3 to 32 characters of letters, digits, `_`, `.` and `-`. Case is kept
-/// for display; uniqueness ignores it.
-fn validate_username(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    let len = name.chars().count();
-    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
-        return Err(Error::invalid(
-            "username",
-            format!("must be {USERNAME_MIN} to {USERNAME_MAX} characters long"),
-        ));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-    {
-        return Err(Error::invalid(
-            "username",
-            "may contain only letters a-z, digits, '_', '.' and '-'",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-/// 8 to 1024 characters; `field` names the input in the error.
-pub(crate) fn validate_password(field: &'static str, password: &str) -> Result<()> {
-    let len = password.chars().count();
-    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
-        return Err(Error::invalid(
-            field,
-            format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"),
-        ));
-    }
-    Ok(())
-}
-
 /// 32 bytes from the operating system's generator, URL-safe base64.
 pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
@@ -246,26 +206,6 @@ pub fn hash_token(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usernames() {
-        assert_eq!(
-            validate_username(" Alice.B-2_ ").ok().as_deref(),
-            Some("Alice.B-2_")
-        );
-        for bad in ["ab", "a b c", "ünï", "x".repeat(33).as_str(), "bob!"] {
-            assert!(
-                matches!(
-                    validate_username(bad),
-                    Err(Error::Invalid {
-                        field: "username",
-                        ..
-                    })
-                ),
-                "{bad} accepted"
-            );
-        }
-    }
 
     #[test]
     fn tokens_are_random_and_hashed() {

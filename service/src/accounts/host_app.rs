@@ -13,9 +13,10 @@ use subtle::ConstantTimeEq;
 use crate::{
     Actor, Service, SettingsError, Viewer,
     accounts::validate_profile,
-    accounts::{NewExternalUser, display_name_for, validate_external_id},
+    accounts::{NewExternalUser, display_name_for},
     error::{Error, Result},
     messages::SendMessage,
+    validate,
 };
 
 /// Shortest admin key accepted: it guards every user's name and every
@@ -74,7 +75,7 @@ impl Service {
     #[tracing::instrument(skip_all)]
     pub async fn upsert_user(&self, actor: &Actor, input: UpsertUser) -> Result<user::Model> {
         host_app_only(actor)?;
-        let external_id = validate_external_id(&input.external_id, "externalId")?;
+        let external_id = validate::external_id(&input.external_id, "externalId")?;
         let (display_name, avatar_url) =
             validate_profile(input.display_name.as_deref(), input.avatar_url)?;
         let existing = match self.user_by_external_id(&external_id).await? {

@@ -20,19 +20,13 @@ mod sessions;
 /// Looking users up and searching them.
 mod users;
 
-pub(crate) use auth::validate_password;
-pub use auth::{
-    PASSWORD_MAX, PASSWORD_MIN, Register, SignedIn, USERNAME_MAX, USERNAME_MIN, hash_token,
-    new_token,
-};
-pub use external_ids::{EXTERNAL_ID_MAX, GENERATED_USERNAME_PREFIX};
-pub(crate) use external_ids::{NewExternalUser, display_name_for, validate_external_id};
+pub use auth::{Register, SignedIn, hash_token, new_token};
+pub use external_ids::GENERATED_USERNAME_PREFIX;
+pub(crate) use external_ids::{NewExternalUser, display_name_for};
 pub use host_app::{AdminKey, MIN_ADMIN_KEY_BYTES, UpsertUser, host_app_only};
 pub use jwt::{JwtVerifier, MAX_TOKEN_BYTES, MIN_SECRET_BYTES, looks_like_jwt};
 pub use last_seen::INTERVAL;
 pub(crate) use last_seen::mark_seen;
 pub(crate) use password::Hasher;
-pub use profile::{AVATAR_URL_MAX, UpdateProfile};
-pub(crate) use profile::{validate_avatar_url, validate_http_url, validate_profile};
-pub use users::DISPLAY_NAME_MAX;
-pub(crate) use users::{escape_like, validate_display_name};
+pub use profile::UpdateProfile;
+pub(crate) use profile::validate_profile;

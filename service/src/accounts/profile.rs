@@ -2,18 +2,13 @@
 
 use entity::{session, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
-use url::Url;
 
 use crate::{
     Service, Viewer,
-    accounts::validate_display_name,
-    accounts::{PASSWORD_MAX, validate_password},
     error::{Error, Result},
     time::now,
+    validate::{self, PASSWORD_MAX},
 };
-
-/// Longest avatar URL, in characters (the column's size).
-pub const AVATAR_URL_MAX: usize = 2048;
 
 /// Fields left `None` keep their value; `avatar_url: Some(None)` clears it.
 pub struct UpdateProfile {
@@ -72,7 +67,7 @@ impl Service {
         current_password: String,
         new_password: String,
     ) -> Result<()> {
-        validate_password("newPassword", &new_password)?;
+        validate::password("newPassword", &new_password)?;
         let user = self.me(viewer).await?;
         let Some(hash) = user.password_hash.clone() else {
             return Err(Error::Forbidden(
@@ -123,85 +118,10 @@ pub(crate) fn validate_profile(
     display_name: Option<&str>,
     avatar_url: Option<Option<String>>,
 ) -> Result<ProfileFields> {
-    let display_name = display_name.map(validate_display_name).transpose()?;
+    let display_name = display_name.map(validate::display_name).transpose()?;
     let avatar_url = match avatar_url {
-        Some(Some(url)) => Some(Some(validate_avatar_url(&url)?)),
+        Some(Some(url)) => Some(Some(validate::avatar_url(&url)?)),
         other => other,
     };
     Ok((display_name, avatar_url))
-}
-
-/// An avatar URL: see [`validate_http_url`].
-pub(crate) fn validate_avatar_url(raw: &str) -> Result<String> {
-    validate_http_url(raw, "avatarUrl")
-}
-
-/// An absolute `http` or `https` URL with a host and no credentials, at
-/// most 2048 characters. Returned in its normalized form (escaped, scheme
-/// and host lower-cased), which is safe to put in an HTML attribute.
-/// Errors name `field`.
-pub(crate) fn validate_http_url(raw: &str, field: &'static str) -> Result<String> {
-    let too_long = || {
-        Error::invalid(
-            field,
-            format!("must be at most {AVATAR_URL_MAX} characters long"),
-        )
-    };
-    let raw = raw.trim();
-    if raw.chars().count() > AVATAR_URL_MAX {
-        return Err(too_long());
-    }
-    let url = Url::parse(raw)
-        .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https"))
-        .filter(|url| url.host_str().is_some_and(|host| !host.is_empty()))
-        .ok_or_else(|| Error::invalid(field, "must be an http or https URL"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            field,
-            "must not contain a user name or password",
-        ));
-    }
-    let normalized = String::from(url);
-    if normalized.chars().count() > AVATAR_URL_MAX {
-        return Err(too_long());
-    }
-    Ok(normalized)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn avatar_urls() {
-        assert_eq!(
-            validate_avatar_url(" HTTPS://Cdn.Example.com/a b.png ").unwrap(),
-            "https://cdn.example.com/a%20b.png"
-        );
-        assert!(validate_avatar_url("http://localhost:8080/x").is_ok());
-        let long = format!("https://x.example/{}", "a".repeat(AVATAR_URL_MAX));
-        for bad in [
-            "",
-            "not a url",
-            "/relative.png",
-            "ftp://example.com/a.png",
-            "javascript:alert(1)",
-            "data:image/png;base64,AAAA",
-            "https://user:pw@example.com/a.png",
-            "file:///etc/passwd",
-            long.as_str(),
-        ] {
-            assert!(
-                matches!(
-                    validate_avatar_url(bad),
-                    Err(Error::Invalid {
-                        field: "avatarUrl",
-                        ..
-                    })
-                ),
-                "{bad} accepted"
-            );
-        }
-    }
 }

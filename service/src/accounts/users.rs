@@ -9,12 +9,11 @@ use sea_orm::{
 };
 
 use crate::{
-    Service, Viewer,
+    Service, Viewer, db,
     error::{Error, Result},
     page::{Page, PageArgs, Window},
+    validate,
 };
-
-pub const DISPLAY_NAME_MAX: usize = 64;
 
 impl Service {
     pub async fn user(&self, _viewer: &Viewer, id: i64) -> Result<Option<user::Model>> {
@@ -55,10 +54,8 @@ impl Service {
             .order_by_asc(user::Column::UsernameKey)
             .limit(limit + 1);
         if let Some(term) = search.map(str::trim).filter(|s| !s.is_empty()) {
-            if term.chars().count() > 64 {
-                return Err(Error::invalid("search", "must be at most 64 characters"));
-            }
-            let escaped = escape_like(&term.to_lowercase());
+            validate::name_search(term)?;
+            let escaped = db::escape_like(&term.to_lowercase());
             query = query.filter(
                 Condition::any()
                     .add(
@@ -77,34 +74,4 @@ impl Service {
         let rows = query.all(self.db()).await?;
         Ok(Page::forward(rows, limit, after.is_some()))
     }
-}
-
-/// 1 to 64 characters after trimming.
-pub(crate) fn validate_display_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    let len = name.chars().count();
-    if len == 0 || len > DISPLAY_NAME_MAX {
-        return Err(Error::invalid(
-            "displayName",
-            format!("must be 1 to {DISPLAY_NAME_MAX} characters long"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "displayName",
-            "must not contain control characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-pub(crate) fn escape_like(term: &str) -> String {
-    let mut out = String::with_capacity(term.len());
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -22,9 +22,8 @@ use crate::{
     events::NewEvent,
     page::{Page, PageArgs, Window},
     time::now,
+    validate,
 };
-
-pub const TITLE_MAX: usize = 128;
 
 /// Where the inbox is read from: the conversations after this one in
 /// most-recent-activity-first order.
@@ -61,9 +60,6 @@ pub struct ConversationFilter {
     pub search: Option<String>,
 }
 
-/// Longest context string a host app may attach.
-pub const CONTEXT_MAX: usize = 128;
-
 impl Service {
     /// The conversation, if the viewer is a member. To anyone else it does
     /// not exist, whether or not it does.
@@ -99,7 +95,7 @@ impl Service {
         other: i64,
         context: Option<String>,
     ) -> Result<conversation::Model> {
-        let context = validate_context(context)?;
+        let context = validate::context(context)?;
         if other == viewer.user_id {
             return Err(Error::invalid(
                 "userId",
@@ -178,8 +174,8 @@ impl Service {
         actor: &Actor,
         input: CreateGroup,
     ) -> Result<conversation::Model> {
-        let title = validate_title(input.title)?;
-        let context = validate_context(input.context)?;
+        let title = validate::title(input.title)?;
+        let context = validate::context(input.context)?;
         let mut ids = input.member_ids.into_iter();
         let owner = match actor {
             Actor::User(viewer) => viewer.user_id,
@@ -275,7 +271,7 @@ impl Service {
                     ),
             );
         }
-        if let Some(context) = validate_context(filter.context)? {
+        if let Some(context) = validate::context(filter.context)? {
             query = query.filter(conversation::Column::Context.eq(context));
         }
         if let Some(kind) = filter.kind {
@@ -514,50 +510,11 @@ pub(crate) fn direct_key(a: i64, b: i64, context: Option<&str>) -> String {
     }
 }
 
-/// A title is 1 to 128 characters after trimming; blank means none.
-pub(crate) fn validate_title(title: Option<String>) -> Result<Option<String>> {
-    let Some(title) = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if title.chars().count() > TITLE_MAX || title.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "title",
-            format!("must be at most {TITLE_MAX} characters, without control characters"),
-        ));
-    }
-    Ok(Some(title))
-}
-
-/// A context is the host app's key (`listing:8841`): 1 to 128 printable
-/// characters without spaces; blank means none.
-pub(crate) fn validate_context(context: Option<String>) -> Result<Option<String>> {
-    let Some(context) = context
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-    else {
-        return Ok(None);
-    };
-    if context.chars().count() > CONTEXT_MAX
-        || context.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        return Err(Error::invalid(
-            "context",
-            format!("must be at most {CONTEXT_MAX} characters, without spaces"),
-        ));
-    }
-    Ok(Some(context))
-}
-
 /// Conversations whose title, or another member's name, contains `term`.
 fn search_condition(viewer_id: i64, term: &str) -> Result<Condition> {
-    if term.chars().count() > 64 {
-        return Err(Error::invalid("search", "must be at most 64 characters"));
-    }
-    let pattern = LikeExpr::new(format!(
-        "%{}%",
-        crate::accounts::escape_like(&term.to_lowercase())
-    ))
-    .escape('\\');
+    validate::name_search(term)?;
+    let pattern =
+        LikeExpr::new(format!("%{}%", db::escape_like(&term.to_lowercase()))).escape('\\');
     let lower = |col: Expr| Expr::expr(Func::lower(col));
     let other_names = Query::select()
         .expr(Expr::value(1))

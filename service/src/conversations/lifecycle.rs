@@ -17,19 +17,15 @@ use serde_json::json;
 
 use crate::{
     Actor, Service, Viewer,
-    accounts::validate_avatar_url,
     conversations::role_of,
     conversations::{Change, append_system, lock_conversation},
-    conversations::{direct_key, unread_after, validate_title},
+    conversations::{direct_key, unread_after},
     error::{Error, Result, is_unique_violation},
     events::Event,
     events::NewEvent,
     time::now,
+    validate,
 };
-
-/// Largest `metadata` object, serialized.
-pub const METADATA_MAX_BYTES: usize = 16 * 1024;
-pub const DESCRIPTION_MAX: usize = 1024;
 
 /// Changes to a conversation's settings. For each field, `None` leaves it
 /// alone and `Some(None)` clears it.
@@ -62,13 +58,13 @@ impl Service {
         conversation_id: i64,
         input: UpdateConversation,
     ) -> Result<conversation::Model> {
-        let title = input.title.map(validate_title).transpose()?;
-        let description = input
-            .description
-            .map(|d| validate_text("description", d, DESCRIPTION_MAX))
+        let title = input.title.map(validate::title).transpose()?;
+        let description = input.description.map(validate::description).transpose()?;
+        let avatar_url = input
+            .avatar_url
+            .map(validate::optional_avatar_url)
             .transpose()?;
-        let avatar_url = input.avatar_url.map(validate_url).transpose()?;
-        let metadata = input.metadata.map(validate_metadata).transpose()?;
+        let metadata = input.metadata.map(validate::metadata).transpose()?;
         self.group_for(actor, conversation_id).await?;
 
         let txn = self.write().await?;
@@ -468,44 +464,4 @@ async fn recount_unread<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Res
             .await?;
     }
     Ok(())
-}
-
-/// Optional text: trimmed, at most `max` characters; blank clears it.
-fn validate_text(field: &'static str, value: Option<String>, max: usize) -> Result<Option<String>> {
-    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if value.chars().count() > max {
-        return Err(Error::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(Some(value))
-}
-
-/// An avatar URL (see `account::validate_avatar_url`); blank clears it.
-fn validate_url(value: Option<String>) -> Result<Option<String>> {
-    value
-        .filter(|url| !url.trim().is_empty())
-        .map(|url| validate_avatar_url(&url))
-        .transpose()
-}
-
-/// A JSON object of at most 16 KiB, stored as text.
-pub(crate) fn validate_metadata(value: Option<serde_json::Value>) -> Result<Option<String>> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    if !value.is_object() {
-        return Err(Error::invalid("metadata", "must be a JSON object"));
-    }
-    let text = value.to_string();
-    if text.len() > METADATA_MAX_BYTES {
-        return Err(Error::invalid(
-            "metadata",
-            format!("must be at most {} KiB", METADATA_MAX_BYTES / 1024),
-        ));
-    }
-    Ok(Some(text))
 }

@@ -11,10 +11,10 @@ mod members;
 /// Handing out seqs and recording changes as `system` messages.
 mod timeline;
 
-pub use inbox::{CONTEXT_MAX, ConversationFilter, CreateGroup, InboxCursor, TITLE_MAX};
-pub(crate) use inbox::{direct_key, insert_members, unread_after, validate_title};
-pub use lifecycle::{DESCRIPTION_MAX, METADATA_MAX_BYTES, Stats, UpdateConversation};
-pub(crate) use lifecycle::{not_muted, validate_metadata};
+pub use inbox::{ConversationFilter, CreateGroup, InboxCursor};
+pub(crate) use inbox::{direct_key, insert_members, unread_after};
+pub(crate) use lifecycle::not_muted;
+pub use lifecycle::{Stats, UpdateConversation};
 pub use members::Left;
 pub(crate) use members::{member_ids, role_of};
 pub use timeline::Change;

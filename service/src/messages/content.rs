@@ -14,20 +14,9 @@ use entity::message::{self, Kind};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    accounts::validate_http_url,
-    conversations::validate_metadata,
     error::{Error, Result},
+    validate,
 };
-
-/// Longest message body, in characters, after trimming; a streamed
-/// message's whole text too.
-pub const BODY_MAX: usize = 4000;
-/// Most attachments one message carries.
-pub const ATTACHMENTS_MAX: usize = 10;
-/// Longest attachment file name, in characters.
-pub const ATTACHMENT_NAME_MAX: usize = 255;
-/// Longest MIME type (RFC 6838 allows 127 + 1 + 127).
-pub const MIME_TYPE_MAX: usize = 255;
 
 /// A file a message points at. Parley stores the reference, never the
 /// file: the host app (or the sender's storage) serves it.
@@ -75,19 +64,6 @@ pub(crate) struct Content {
     pub streaming: bool,
 }
 
-/// A body trimmed, if it is at most [`BODY_MAX`] characters long; it may
-/// be empty (whether it may is the kind's rule).
-pub(crate) fn trim_body(body: &str) -> Result<&str> {
-    let body = body.trim();
-    if body.chars().count() > BODY_MAX {
-        return Err(Error::invalid(
-            "body",
-            format!("must be at most {BODY_MAX} characters long"),
-        ));
-    }
-    Ok(body)
-}
-
 /// Checks a message a client sends (or the host app imports). Errors name
 /// the input field: `kind`, `body`, `attachments` (with the item in the
 /// reason) or `metadata`.
@@ -100,8 +76,8 @@ pub(crate) fn validate(body: &str, rich: RichContent) -> Result<Content> {
         ));
     }
     let attachments = validate_attachments(rich.attachments)?;
-    let metadata = validate_metadata(rich.metadata)?;
-    let body = trim_body(body)?;
+    let metadata = validate::metadata(rich.metadata)?;
+    let body = validate::trim_body(body)?;
     match kind {
         Kind::Image | Kind::File if attachments.is_none() => {
             return Err(Error::invalid(
@@ -135,12 +111,7 @@ fn validate_attachments(items: Vec<Attachment>) -> Result<Option<String>> {
     if items.is_empty() {
         return Ok(None);
     }
-    if items.len() > ATTACHMENTS_MAX {
-        return Err(Error::invalid(
-            "attachments",
-            format!("at most {ATTACHMENTS_MAX} per message"),
-        ));
-    }
+    validate::attachment_count(items.len())?;
     let checked = items
         .into_iter()
         .enumerate()
@@ -163,26 +134,11 @@ fn in_item(index: usize, err: Error) -> Error {
 }
 
 fn validate_attachment(item: Attachment) -> Result<Attachment> {
-    let url = validate_http_url(&item.url, "url")?;
-    let name = match item.name.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(name) if name.chars().count() > ATTACHMENT_NAME_MAX => {
-            return Err(Error::invalid(
-                "name",
-                format!("must be at most {ATTACHMENT_NAME_MAX} characters long"),
-            ));
-        }
-        Some(name) if name.chars().any(char::is_control) => {
-            return Err(Error::invalid(
-                "name",
-                "must not contain control characters",
-            ));
-        }
-        Some(name) => Some(name.to_owned()),
-    };
+    let url = validate::http_url(&item.url, "url")?;
+    let name = validate::attachment_name(item.name.as_deref())?;
     let mime_type = match item.mime_type.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(mime) => Some(validate_mime_type(mime)?),
+        Some(mime) => Some(validate::mime_type(mime)?),
     };
     if item.size.is_some_and(|size| size < 0) {
         return Err(Error::invalid("size", "must not be negative"));
@@ -200,23 +156,6 @@ fn validate_attachment(item: Attachment) -> Result<Attachment> {
         width: item.width,
         height: item.height,
     })
-}
-
-/// `type/subtype` in RFC 6838's token characters, lower-cased; parameters
-/// (`; charset=...`) are not kept apart and so are refused.
-fn validate_mime_type(raw: &str) -> Result<String> {
-    let token = |part: &str| {
-        !part.is_empty()
-            && part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
-    };
-    match raw.split_once('/') {
-        Some((kind, sub)) if raw.len() <= MIME_TYPE_MAX && token(kind) && token(sub) => {
-            Ok(raw.to_ascii_lowercase())
-        }
-        _ => Err(Error::invalid("mimeType", "must be a type/subtype")),
-    }
 }
 
 /// A stored message's attachments. The column holds only what

@@ -30,8 +30,8 @@ use crate::{
     error::{Error, Result},
     events::NewEvent,
     messages::leave_thread,
-    messages::validate_body,
     time::now,
+    validate,
 };
 
 /// A message read under its conversation's lock, with who acts on it.
@@ -106,7 +106,7 @@ impl Service {
         id: i64,
         body: &str,
     ) -> Result<message::Model> {
-        let body = validate_body(body)?;
+        let body = validate::body(body)?;
         let txn = self.write().await?;
         let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), id).await?;
         require_live_text(&message, "id")?;

@@ -24,17 +24,14 @@ use super::content::{self, RichContent};
 use crate::{
     Actor, Service,
     accounts::host_app_only,
-    accounts::validate_external_id,
     conversations::lock_conversation,
     error::{Error, Result},
     events::Event,
     events::NewEvent,
     time::now,
+    validate,
 };
 
-/// Most messages one import takes: a batch is one transaction holding the
-/// conversation's lock, so it must stay short.
-pub const IMPORT_MAX: usize = 1000;
 /// Rows per INSERT statement: well inside SQLite's and PostgreSQL's limits
 /// on bound values.
 const INSERT_CHUNK: usize = 250;
@@ -82,19 +79,14 @@ impl Service {
         messages: Vec<ImportMessage>,
     ) -> Result<ImportOutcome> {
         host_app_only(actor)?;
-        if messages.len() > IMPORT_MAX {
-            return Err(Error::invalid(
-                "messages",
-                format!("at most {IMPORT_MAX} per import"),
-            ));
-        }
+        validate::import_count(messages.len())?;
         let at = now();
         let mut seen = HashSet::new();
         let mut batch = Vec::with_capacity(messages.len());
         let mut skipped = 0;
         for (index, m) in messages.into_iter().enumerate() {
             let item = |err| in_message(index, err);
-            let external_id = validate_external_id(&m.external_id, "externalId").map_err(item)?;
+            let external_id = validate::external_id(&m.external_id, "externalId").map_err(item)?;
             let rich = RichContent {
                 streaming: false,
                 ..m.rich

@@ -21,19 +21,12 @@ mod streaming;
 /// Replies and threads.
 mod threads;
 
-pub use content::{
-    ATTACHMENT_NAME_MAX, ATTACHMENTS_MAX, Attachment, BODY_MAX, MIME_TYPE_MAX, RichContent,
-    attachments_of,
-};
-pub(crate) use content::{Content, trim_body};
+pub(crate) use content::Content;
+pub use content::{Attachment, RichContent, attachments_of};
 pub(crate) use edit::{Locked, lock_message, require_live_text};
-pub use import::{IMPORT_MAX, ImportMessage, ImportOutcome};
-pub use reactions::{
-    EMOJI_MAX_BYTES, EMOJI_MAX_CHARS, EMOJI_PER_MESSAGE, EMOJI_PER_PERSON, ReactionGroup,
-    validate_emoji,
-};
-pub(crate) use send::validate_body;
-pub use send::{CLIENT_ID_MAX, SendMessage};
+pub use import::{ImportMessage, ImportOutcome};
+pub use reactions::ReactionGroup;
+pub use send::SendMessage;
 pub(crate) use send_lanes::{Draft, Lanes, Stored};
 pub(crate) use streaming::Streams;
 pub use streaming::{Appended, FLUSH_EVERY};

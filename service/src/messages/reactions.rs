@@ -20,28 +20,8 @@ use crate::{
     events::NewEvent,
     messages::{Locked, lock_message, require_live_text},
     time::now,
+    validate::{self, EMOJI_PER_MESSAGE, EMOJI_PER_PERSON},
 };
-
-/// Longest emoji, in bytes (what the column holds) and in characters.
-pub const EMOJI_MAX_BYTES: usize = 32;
-pub const EMOJI_MAX_CHARS: usize = 16;
-
-/// Different emoji one person may put on one message.
-pub const EMOJI_PER_PERSON: usize = 20;
-/// Different emoji a message may carry, from everyone: each is a group
-/// every reader of the message downloads.
-pub const EMOJI_PER_MESSAGE: usize = 50;
-
-/// Invisible characters that would make a "reaction" nobody can see or
-/// that turns the text around it backwards: zero-width space and
-/// non-joiner, word joiner, byte-order mark, and the bidirectional
-/// controls. The zero-width joiner stays: emoji sequences are built with it.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200C}' | '\u{2060}' | '\u{FEFF}')
-        || ('\u{200E}'..='\u{200F}').contains(&c)
-        || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
 
 /// One emoji's reactions to a message, as one viewer sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,30 +29,6 @@ pub struct ReactionGroup {
     pub emoji: String,
     pub count: i64,
     pub reacted_by_me: bool,
-}
-
-/// An emoji as a client may send it: one emoji (or a short sequence, as
-/// skin tones and families are), not free text.
-pub fn validate_emoji(emoji: &str) -> Result<()> {
-    if emoji.is_empty() {
-        return Err(Error::invalid("emoji", "must not be empty"));
-    }
-    if emoji.len() > EMOJI_MAX_BYTES || emoji.chars().count() > EMOJI_MAX_CHARS {
-        return Err(Error::invalid(
-            "emoji",
-            format!("must be at most {EMOJI_MAX_BYTES} bytes and {EMOJI_MAX_CHARS} characters"),
-        ));
-    }
-    if emoji
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
-    {
-        return Err(Error::invalid(
-            "emoji",
-            "must not contain spaces, control or invisible characters",
-        ));
-    }
-    Ok(())
 }
 
 /// Refuses a new reaction past [`EMOJI_PER_PERSON`] or
@@ -126,7 +82,7 @@ impl Service {
         emoji: &str,
         add: bool,
     ) -> Result<entity::message::Model> {
-        validate_emoji(emoji)?;
+        validate::emoji(emoji)?;
         let txn = self.write().await?;
         let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), message_id).await?;
         require_live_text(&message, "messageId")?;

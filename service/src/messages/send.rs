@@ -16,10 +16,9 @@ use crate::{
     events::{Event, Received, Topic},
     messages::{Draft, Stored},
     page::{Page, PageArgs, Window},
+    validate,
 };
 
-/// Longest client message id, in characters.
-pub const CLIENT_ID_MAX: usize = 64;
 /// Rows a live stream reads per query while catching up.
 const CATCH_UP_BATCH: u64 = 100;
 
@@ -35,15 +34,6 @@ pub struct SendMessage {
     pub reply_to_id: Option<i64>,
 }
 
-/// A message body trimmed and not empty, or why it is unacceptable.
-pub(crate) fn validate_body(body: &str) -> Result<&str> {
-    let body = crate::messages::trim_body(body)?;
-    if body.is_empty() {
-        return Err(Error::invalid("body", "must not be empty"));
-    }
-    Ok(body)
-}
-
 impl Service {
     /// Stores a message as the next seq of its conversation and moves the
     /// sender's read pointer to it. The same `client_message_id` from the
@@ -55,15 +45,7 @@ impl Service {
         mut input: SendMessage,
     ) -> Result<message::Model> {
         let content = content::validate(&input.body, std::mem::take(&mut input.rich))?;
-        if let Some(id) = &input.client_message_id {
-            let len = id.chars().count();
-            if len == 0 || len > CLIENT_ID_MAX {
-                return Err(Error::invalid(
-                    "clientMessageId",
-                    format!("must be 1 to {CLIENT_ID_MAX} characters long"),
-                ));
-            }
-        }
+        validate::client_message_id(input.client_message_id.as_deref())?;
         // Membership is checked once, in the send's transaction; a retry
         // can only find a message the viewer sent there themselves.
         if let Some(existing) = self.by_client_id(viewer, &input).await? {

@@ -38,6 +38,7 @@ use crate::{
     messages::Content,
     messages::join_thread,
     time::now,
+    validate::DERIVED_TITLE_MAX,
 };
 
 /// Most sends one commit carries: enough to amortize the fsync, few enough
@@ -334,9 +335,6 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
     .insert(&**txn)
     .await?)
 }
-
-/// Longest title taken from a first message.
-const DERIVED_TITLE_MAX: usize = 60;
 
 /// The first 60 characters of a message, cut at a word boundary when there
 /// is one, for a group created without a title.

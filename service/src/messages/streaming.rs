@@ -30,7 +30,7 @@ use crate::{
     error::{Error, Result},
     events::Ephemeral,
     events::NewEvent,
-    messages::BODY_MAX,
+    validate::BODY_MAX,
 };
 
 /// How often, at most, a streaming message's text is written to the

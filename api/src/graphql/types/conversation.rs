@@ -145,7 +145,7 @@ impl Conversation {
         self.0.avatar_url.as_deref()
     }
 
-    /// The host app's JSON object (at most 16 KiB).
+    #[doc = concat!("The host app's JSON object (at most ", ::service::limit!(METADATA_MAX_KIB), " KiB).")]
     async fn metadata(&self) -> Option<Json<serde_json::Value>> {
         self.0
             .metadata
@@ -288,7 +288,7 @@ impl Conversation {
 
     /// The history, oldest first within a page. `last: 50` is the newest
     /// page; page back with `before:` its first cursor. Without arguments,
-    /// the newest 50.
+    #[doc = concat!("the newest ", ::service::limit!(PAGE_DEFAULT), ".")]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn messages(
         &self,

@@ -96,7 +96,7 @@ impl Message {
         self.0.kind.into()
     }
 
-    /// Files it points at (up to 10); empty for most text.
+    #[doc = concat!("Files it points at (up to ", ::service::limit!(ATTACHMENTS_MAX), "); empty for most text.")]
     async fn attachments(&self) -> Vec<Attachment> {
         attachments_of(&self.0)
             .into_iter()
@@ -127,7 +127,7 @@ impl Message {
     /// `type` (`members_added`, `member_removed`, `member_left`,
     /// `role_changed`, `conversation_updated`), `actorId` (`null` for the
     /// host app) and the change's details; user ids in it are global ids.
-    /// For others, what the sender attached (at most 16 KiB).
+    #[doc = concat!("For others, what the sender attached (at most ", ::service::limit!(METADATA_MAX_KIB), " KiB).")]
     async fn metadata(&self) -> Option<Json<serde_json::Value>> {
         let mut value: serde_json::Value =
             serde_json::from_str(self.0.metadata.as_deref()?).ok()?;

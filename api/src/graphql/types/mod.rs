@@ -15,7 +15,7 @@ pub use user::{AuthPayload, User};
 pub fn page_cost(first: Option<i64>, last: Option<i64>, child: usize) -> usize {
     let size = first
         .or(last)
-        .unwrap_or(service::page::DEFAULT_PAGE as i64)
-        .clamp(1, service::page::MAX_PAGE as i64) as usize;
+        .unwrap_or(service::validate::PAGE_DEFAULT as i64)
+        .clamp(1, service::validate::PAGE_MAX as i64) as usize;
     size.saturating_mul(child).saturating_add(1)
 }

@@ -11,6 +11,5 @@ mod snippet;
 /// A query reduced to plain words.
 mod terms;
 
-pub use query::{DEFAULT_PAGE, Hit, MAX_PAGE, RANK_WINDOW, SearchCursor, SearchInput, SearchOrder};
+pub use query::{Hit, RANK_WINDOW, SearchCursor, SearchInput, SearchOrder};
 pub use snippet::{Snippet, TextRange};
-pub use terms::{QUERY_MAX, TERMS_MAX};

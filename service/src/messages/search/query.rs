@@ -32,12 +32,9 @@ use crate::{
     Service, Viewer,
     error::{Error, Result},
     page::Page,
+    validate::{self, SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX},
 };
 
-/// Page size when the client names none.
-pub const DEFAULT_PAGE: u64 = 20;
-/// Largest page.
-pub const MAX_PAGE: u64 = 50;
 /// `RELEVANCE` ranks the newest this many matches: ranking every match of
 /// a common word would read all of them, and in a chat the best of the
 /// recent matches is what people look for.
@@ -224,13 +221,9 @@ async fn load_hits(
 }
 
 fn page_size(first: Option<i64>) -> Result<u64> {
-    match first {
-        None => Ok(DEFAULT_PAGE),
-        Some(n) => u64::try_from(n)
-            .ok()
-            .filter(|n| *n <= MAX_PAGE)
-            .ok_or_else(|| Error::invalid("first", format!("must be between 0 and {MAX_PAGE}"))),
-    }
+    first.map_or(Ok(SEARCH_PAGE_DEFAULT), |n| {
+        validate::page_size("first", n, SEARCH_PAGE_MAX)
+    })
 }
 
 fn snippet_row(row: &QueryResult) -> Result<(i64, Snippet)> {

@@ -5,12 +5,10 @@
 //! `NEAR(` and friends only separate words. Each backend's matcher is then
 //! built from the terms alone (see [`fts5_match`] and [`tsquery`]).
 
-use crate::error::{Error, Result};
-
-/// Longest query, in characters.
-pub const QUERY_MAX: usize = 256;
-/// Most words a query may have: each one is an index lookup.
-pub const TERMS_MAX: usize = 16;
+use crate::{
+    error::{Error, Result},
+    validate::{SEARCH_QUERY_MAX, SEARCH_TERMS_MAX},
+};
 
 /// One word of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,10 +22,10 @@ pub struct Term {
 
 /// The query's terms, in order, without repeats. Every term must match.
 pub fn parse(query: &str) -> Result<Vec<Term>> {
-    if query.chars().count() > QUERY_MAX {
+    if query.chars().count() > SEARCH_QUERY_MAX {
         return Err(Error::invalid(
             "query",
-            format!("must be at most {QUERY_MAX} characters long"),
+            format!("must be at most {SEARCH_QUERY_MAX} characters long"),
         ));
     }
     let mut terms: Vec<Term> = Vec::new();
@@ -46,10 +44,10 @@ pub fn parse(query: &str) -> Result<Vec<Term>> {
             "must contain at least one letter or digit",
         ));
     }
-    if terms.len() > TERMS_MAX {
+    if terms.len() > SEARCH_TERMS_MAX {
         return Err(Error::invalid(
             "query",
-            format!("must have at most {TERMS_MAX} words"),
+            format!("must have at most {SEARCH_TERMS_MAX} words"),
         ));
     }
     Ok(terms)
@@ -110,14 +108,14 @@ mod tests {
 
     #[test]
     fn bad_queries() {
-        for query in ["", "   ", "*** \" ()", &"a".repeat(QUERY_MAX + 1)] {
+        for query in ["", "   ", "*** \" ()", &"a".repeat(SEARCH_QUERY_MAX + 1)] {
             assert!(matches!(
                 parse(query),
                 Err(Error::Invalid { field: "query", .. })
             ));
         }
-        let many: Vec<String> = (0..=TERMS_MAX).map(|i| format!("w{i}")).collect();
+        let many: Vec<String> = (0..=SEARCH_TERMS_MAX).map(|i| format!("w{i}")).collect();
         assert!(parse(&many.join(" ")).is_err());
-        assert!(parse(&"a".repeat(QUERY_MAX)).is_ok());
+        assert!(parse(&"a".repeat(SEARCH_QUERY_MAX)).is_ok());
     }
 }
