@@ -61,30 +61,6 @@ pub struct ConversationFilter {
 }
 
 impl Service {
-    /// The conversation, if the viewer is a member. To anyone else it does
-    /// not exist, whether or not it does.
-    pub async fn conversation(&self, viewer: &Viewer, id: i64) -> Result<conversation::Model> {
-        self.member_conversation(self.db(), viewer, id).await
-    }
-
-    pub(crate) async fn member_conversation<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        viewer: &Viewer,
-        id: i64,
-    ) -> Result<conversation::Model> {
-        conversation::Entity::find_by_id(id)
-            .join(
-                JoinType::InnerJoin,
-                conversation::Relation::ConversationMember.def(),
-            )
-            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
-            .filter(conversation::Column::DeletedAt.is_null())
-            .one(db)
-            .await?
-            .ok_or(Error::NotFound("conversation"))
-    }
-
     /// Gets or creates the one direct conversation between the viewer and
     /// `other` about `context` (or about nothing); from either side, and
     /// under concurrent calls, it is the same.

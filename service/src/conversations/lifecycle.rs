@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     conversation::{self, Kind},
-    conversation_member::{self, Role},
+    conversation_member,
     event::Kind as EventKind,
     message,
 };
@@ -15,9 +15,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::access::{may_change_settings, may_delete, role_of};
 use crate::{
     Actor, Service, Viewer,
-    conversations::role_of,
     conversations::{Change, append_system, lock_conversation},
     conversations::{direct_key, unread_after},
     error::{Error, Result, is_unique_violation},
@@ -69,7 +69,7 @@ impl Service {
 
         let txn = self.write().await?;
         let current = lock_conversation(&*txn, conversation_id).await?;
-        require_settings_rights(&*txn, actor, &current).await?;
+        may_change_settings(&*txn, actor, &current).await?;
         let mut fields = Vec::new();
         let mut update = conversation::ActiveModel {
             id: Set(conversation_id),
@@ -187,7 +187,7 @@ impl Service {
         self.group_for(actor, conversation_id).await?;
         let txn = self.write().await?;
         let current = lock_conversation(&*txn, conversation_id).await?;
-        require_owner(&*txn, actor, &current).await?;
+        may_delete(&*txn, actor, &current).await?;
         conversation::Entity::update(conversation::ActiveModel {
             id: Set(conversation_id),
             deleted_at: Set(Some(now())),
@@ -222,7 +222,7 @@ impl Service {
         let current = self
             .deleted_conversation(&*txn, actor, conversation_id)
             .await?;
-        require_owner(&*txn, actor, &current).await?;
+        may_delete(&*txn, actor, &current).await?;
         let key = match current.kind {
             Kind::Direct => {
                 let members = conversation_member::Entity::find()
@@ -288,7 +288,7 @@ impl Service {
             }
             Err(err) => return Err(err),
         };
-        require_owner(&*txn, actor, &current).await?;
+        may_delete(&*txn, actor, &current).await?;
         // Its messages and memberships (with their read state) go with it,
         // in this transaction: ON DELETE CASCADE, which `db::connect` turns
         // on for SQLite.
@@ -388,60 +388,6 @@ pub(crate) fn not_muted(at: DateTime<Utc>) -> Condition {
     Condition::any()
         .add(conversation_member::Column::Muted.eq(false))
         .add(conversation_member::Column::MutedUntil.lte(at))
-}
-
-/// Whether the actor may change a conversation: in a group, a member with
-/// one of `group_roles` (the host app always); in a direct conversation,
-/// either person. Non-members get `NotFound`, as everywhere.
-async fn require_role<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    conversation: &conversation::Model,
-    group_roles: &[Role],
-    forbidden: &'static str,
-) -> Result<()> {
-    let Actor::User(viewer) = actor else {
-        return Ok(());
-    };
-    match (
-        conversation.kind,
-        role_of(db, conversation.id, viewer.user_id).await?,
-    ) {
-        (_, None) => Err(Error::NotFound("conversation")),
-        (Kind::Direct, Some(_)) => Ok(()),
-        (Kind::Group, Some(role)) if group_roles.contains(&role) => Ok(()),
-        (Kind::Group, Some(_)) => Err(Error::Forbidden(forbidden)),
-    }
-}
-
-async fn require_settings_rights<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    conversation: &conversation::Model,
-) -> Result<()> {
-    require_role(
-        db,
-        actor,
-        conversation,
-        &[Role::Owner, Role::Admin],
-        "only owners and admins can change a group's settings",
-    )
-    .await
-}
-
-async fn require_owner<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    conversation: &conversation::Model,
-) -> Result<()> {
-    require_role(
-        db,
-        actor,
-        conversation,
-        &[Role::Owner],
-        "only the owner can delete or restore a group",
-    )
-    .await
 }
 
 /// Each member's unread count, counted afresh (after a restore).

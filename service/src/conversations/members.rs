@@ -17,6 +17,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
+use super::access::{may_change_roles, may_manage_members, may_remove, role_of};
 use crate::{
     Actor, Service,
     conversations::insert_members,
@@ -63,7 +64,7 @@ impl Service {
 
         let txn = self.write().await?;
         lock_conversation(&*txn, conversation_id).await?;
-        require_manager(
+        may_manage_members(
             &*txn,
             actor,
             conversation_id,
@@ -123,7 +124,7 @@ impl Service {
         self.visible_group(actor, conversation_id).await?;
         let txn = self.write().await?;
         lock_conversation(&*txn, conversation_id).await?;
-        let acting = require_manager(
+        let acting = may_manage_members(
             &*txn,
             actor,
             conversation_id,
@@ -133,13 +134,7 @@ impl Service {
         let target = role_of(&*txn, conversation_id, user_id)
             .await?
             .ok_or_else(|| Error::invalid("userId", "is not a member of this conversation"))?;
-        match target {
-            Role::Owner => return Err(Error::Forbidden("the owner cannot be removed")),
-            Role::Admin if acting == Some(Role::Admin) => {
-                return Err(Error::Forbidden("only the owner can remove admins"));
-            }
-            _ => {}
-        }
+        may_remove(acting, target)?;
         delete_member(&*txn, conversation_id, user_id).await?;
         let (conversation, notice, logged) = append_system(
             &*txn,
@@ -226,13 +221,7 @@ impl Service {
         self.visible_group(actor, conversation_id).await?;
         let txn = self.write().await?;
         lock_conversation(&*txn, conversation_id).await?;
-        let acting = match actor {
-            Actor::User(viewer) => role_of(&*txn, conversation_id, viewer.user_id).await?,
-            Actor::HostApp => Some(Role::Owner),
-        };
-        if acting != Some(Role::Owner) {
-            return Err(Error::Forbidden("only the owner can change roles"));
-        }
+        may_change_roles(&*txn, actor, conversation_id).await?;
         let current = role_of(&*txn, conversation_id, user_id)
             .await?
             .ok_or_else(|| Error::invalid("userId", "is not a member of this conversation"))?;
@@ -281,53 +270,10 @@ impl Service {
         Ok(conversation)
     }
 
-    /// The live conversation as the actor may see it.
-    pub(crate) async fn group_for(&self, actor: &Actor, id: i64) -> Result<conversation::Model> {
-        match actor {
-            Actor::User(viewer) => self.conversation(viewer, id).await,
-            Actor::HostApp => conversation::Entity::find_by_id(id)
-                .filter(conversation::Column::DeletedAt.is_null())
-                .one(self.db())
-                .await?
-                .ok_or(Error::NotFound("conversation")),
-        }
-    }
-
     fn too_many_members(&self) -> Error {
         let max = self.settings().max_group_members;
         Error::invalid("userIds", format!("a group has at most {max} members"))
     }
-}
-
-/// The actor's role, if they may manage members (owner or admin; the host
-/// app counts as an owner).
-async fn require_manager<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    conversation_id: i64,
-    forbidden: &'static str,
-) -> Result<Option<Role>> {
-    let Actor::User(viewer) = actor else {
-        return Ok(None);
-    };
-    match role_of(db, conversation_id, viewer.user_id).await? {
-        Some(role @ (Role::Owner | Role::Admin)) => Ok(Some(role)),
-        Some(Role::Member) => Err(Error::Forbidden(forbidden)),
-        None => Err(Error::NotFound("conversation")),
-    }
-}
-
-pub(crate) async fn role_of<C: ConnectionTrait>(
-    db: &C,
-    conversation_id: i64,
-    user_id: i64,
-) -> Result<Option<Role>> {
-    Ok(
-        conversation_member::Entity::find_by_id((conversation_id, user_id))
-            .one(db)
-            .await?
-            .map(|m| m.role),
-    )
 }
 
 pub(crate) async fn member_ids<C: ConnectionTrait>(

@@ -13,8 +13,7 @@
 use std::collections::HashMap;
 
 use entity::{
-    conversation::{self, Kind as ConversationKind},
-    conversation_member::{self, Role},
+    conversation, conversation_member,
     event::Kind as EventKind,
     message::{self, Kind},
     message_edit, reaction,
@@ -26,7 +25,7 @@ use sea_orm::{
 
 use crate::{
     Actor, Service, Viewer,
-    conversations::lock_conversation,
+    conversations::{lock_conversation, may_delete_message, may_edit_message},
     error::{Error, Result},
     events::NewEvent,
     messages::leave_thread,
@@ -110,9 +109,7 @@ impl Service {
         let txn = self.write().await?;
         let Locked { message, .. } = lock_message(&*txn, &Actor::User(*viewer), id).await?;
         require_live_text(&message, "id")?;
-        if message.sender_id != Some(viewer.user_id) {
-            return Err(Error::Forbidden("only its author can edit a message"));
-        }
+        may_edit_message(viewer, &message)?;
         // The stream's buffer would write over the edit at its next flush.
         if message.streaming {
             return Err(Error::conflict(
@@ -163,20 +160,7 @@ impl Service {
         if message.kind == Kind::System {
             return Err(Error::invalid("id", "system messages cannot be deleted"));
         }
-        let allowed = match &member {
-            // The host app has an owner's rights everywhere.
-            None => true,
-            Some(m) => {
-                message.sender_id == Some(m.user_id)
-                    || (conversation.kind == ConversationKind::Group
-                        && matches!(m.role, Role::Owner | Role::Admin))
-            }
-        };
-        if !allowed {
-            return Err(Error::Forbidden(
-                "only its author or a group's owner or admin can delete a message",
-            ));
-        }
+        may_delete_message(member.as_ref(), &conversation, &message)?;
         if message.deleted_at.is_some() {
             return Ok(message);
         }

@@ -20,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use entity::{event::Kind as EventKind, message, user};
+use entity::{event::Kind as EventKind, message};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use tokio::time::Instant;
 
@@ -242,46 +242,14 @@ impl Service {
         result
     }
 
-    /// The message, if `actor` may add to it: its author, or the host app
-    /// for a bot's message; the author must still be a member. Anyone who
-    /// cannot see the conversation gets `NotFound`, as for a missing id.
+    /// The message, if `actor` may add to it (see
+    /// `conversations::may_stream_to`) and it is still streaming.
     async fn streamed_message(&self, actor: &Actor, message_id: i64) -> Result<message::Model> {
         let message = message::Entity::find_by_id(message_id)
             .one(self.db())
             .await?
             .ok_or(Error::NotFound("message"))?;
-        let author = match (actor, message.sender_id) {
-            (Actor::User(viewer), Some(sender)) if sender == viewer.user_id => sender,
-            (Actor::User(viewer), _) => {
-                // A member learns it exists but is not theirs; anyone else
-                // that there is nothing.
-                self.conversation(viewer, message.conversation_id)
-                    .await
-                    .map_err(|_| Error::NotFound("message"))?;
-                return Err(Error::Forbidden("only its author may add to a message"));
-            }
-            (Actor::HostApp, sender) => {
-                let bot = match sender {
-                    Some(id) => user::Entity::find_by_id(id).one(self.db()).await?,
-                    None => None,
-                };
-                match bot {
-                    Some(bot) if bot.is_bot => bot.id,
-                    _ => {
-                        return Err(Error::Forbidden(
-                            "the admin key adds only to its bots' messages",
-                        ));
-                    }
-                }
-            }
-        };
-        let author = Viewer {
-            user_id: author,
-            session_id: Viewer::NO_SESSION,
-        };
-        self.conversation(&author, message.conversation_id)
-            .await
-            .map_err(|_| Error::NotFound("message"))?;
+        self.may_stream_to(actor, &message).await?;
         if !message.streaming {
             return Err(finished());
         }

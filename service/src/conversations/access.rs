@@ -1,0 +1,273 @@
+//! Who may do what in a conversation: every "may this actor ..." check,
+//! in one place, named after the question it answers.
+//!
+//! | May ... | direct: either person | group member | group admin | group owner | host app (admin key) |
+//! | --- | --- | --- | --- | --- | --- |
+//! | see it, read it, send to it | yes | yes | yes | yes | no (it sends as its bots) |
+//! | change its settings (title, description, avatar, metadata) | yes | no | yes | yes | yes |
+//! | add members | - (fixed) | no | yes | yes | yes |
+//! | remove a member | - | no | yes | yes | yes |
+//! | remove an admin | - | no | no | yes | yes |
+//! | remove the owner | - | no | no | no | no |
+//! | change roles, hand on ownership | - | no | no | yes | yes |
+//! | delete it, restore it, delete it permanently | yes | no | no | yes | yes |
+//! | leave it | - | yes | yes | yes (ownership passes on) | no |
+//! | edit a message | its author | its author | its author | its author | no |
+//! | delete a message | its author | its author | anyone's | anyone's | anyone's |
+//! | append to or finish a streaming message | its author | its author | its author | its author | its bots' |
+//!
+//! To someone who is not a member, a conversation (and everything in it)
+//! does not exist: `NotFound`, as for a missing id. A member who may not
+//! do something gets `Forbidden`. The checks that read membership run
+//! inside the caller's transaction, after the conversation is locked, so
+//! what they saw holds until commit.
+//!
+//! This file is a leaf: it imports nothing of its siblings.
+
+use entity::{
+    conversation::{self, Kind},
+    conversation_member::{self, Role},
+    message, user,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
+
+use crate::{
+    Actor, Service, Viewer,
+    error::{Error, Result},
+};
+
+impl Service {
+    /// The conversation, if the viewer is a member. To anyone else it does
+    /// not exist, whether or not it does.
+    pub async fn conversation(&self, viewer: &Viewer, id: i64) -> Result<conversation::Model> {
+        self.member_conversation(self.db(), viewer, id).await
+    }
+
+    pub(crate) async fn member_conversation<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        viewer: &Viewer,
+        id: i64,
+    ) -> Result<conversation::Model> {
+        conversation::Entity::find_by_id(id)
+            .join(
+                JoinType::InnerJoin,
+                conversation::Relation::ConversationMember.def(),
+            )
+            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(conversation::Column::DeletedAt.is_null())
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound("conversation"))
+    }
+
+    /// The live conversation as the actor may see it: members see their
+    /// conversations, the host app sees every live one.
+    pub(crate) async fn group_for(&self, actor: &Actor, id: i64) -> Result<conversation::Model> {
+        match actor {
+            Actor::User(viewer) => self.conversation(viewer, id).await,
+            Actor::HostApp => conversation::Entity::find_by_id(id)
+                .filter(conversation::Column::DeletedAt.is_null())
+                .one(self.db())
+                .await?
+                .ok_or(Error::NotFound("conversation")),
+        }
+    }
+
+    /// The author a streaming message's text is added as, if `actor` may
+    /// add to it: its author, or the host app for a bot's message; the
+    /// author must still be a member. Anyone who cannot see the
+    /// conversation gets `NotFound`, as for a missing id.
+    pub(crate) async fn may_stream_to(
+        &self,
+        actor: &Actor,
+        message: &message::Model,
+    ) -> Result<Viewer> {
+        let author = match (actor, message.sender_id) {
+            (Actor::User(viewer), Some(sender)) if sender == viewer.user_id => sender,
+            (Actor::User(viewer), _) => {
+                // A member learns it exists but is not theirs; anyone else
+                // that there is nothing.
+                self.conversation(viewer, message.conversation_id)
+                    .await
+                    .map_err(|_| Error::NotFound("message"))?;
+                return Err(Error::Forbidden("only its author may add to a message"));
+            }
+            (Actor::HostApp, sender) => {
+                let bot = match sender {
+                    Some(id) => user::Entity::find_by_id(id).one(self.db()).await?,
+                    None => None,
+                };
+                match bot {
+                    Some(bot) if bot.is_bot => bot.id,
+                    _ => {
+                        return Err(Error::Forbidden(
+                            "the admin key adds only to its bots' messages",
+                        ));
+                    }
+                }
+            }
+        };
+        let author = Viewer {
+            user_id: author,
+            session_id: Viewer::NO_SESSION,
+        };
+        self.conversation(&author, message.conversation_id)
+            .await
+            .map_err(|_| Error::NotFound("message"))?;
+        Ok(author)
+    }
+}
+
+/// A member's role in a conversation, or `None` for a non-member.
+pub(crate) async fn role_of<C: ConnectionTrait>(
+    db: &C,
+    conversation_id: i64,
+    user_id: i64,
+) -> Result<Option<Role>> {
+    Ok(
+        conversation_member::Entity::find_by_id((conversation_id, user_id))
+            .one(db)
+            .await?
+            .map(|m| m.role),
+    )
+}
+
+/// Whether the actor may change a conversation: in a group, a member with
+/// one of `group_roles` (the host app always); in a direct conversation,
+/// either person. Non-members get `NotFound`, as everywhere.
+async fn require_role<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation: &conversation::Model,
+    group_roles: &[Role],
+    forbidden: &'static str,
+) -> Result<()> {
+    let Actor::User(viewer) = actor else {
+        return Ok(());
+    };
+    match (
+        conversation.kind,
+        role_of(db, conversation.id, viewer.user_id).await?,
+    ) {
+        (_, None) => Err(Error::NotFound("conversation")),
+        (Kind::Direct, Some(_)) => Ok(()),
+        (Kind::Group, Some(role)) if group_roles.contains(&role) => Ok(()),
+        (Kind::Group, Some(_)) => Err(Error::Forbidden(forbidden)),
+    }
+}
+
+/// May the actor change the conversation's settings? Owners and admins of
+/// a group, either person of a direct conversation, the host app.
+pub(crate) async fn may_change_settings<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation: &conversation::Model,
+) -> Result<()> {
+    require_role(
+        db,
+        actor,
+        conversation,
+        &[Role::Owner, Role::Admin],
+        "only owners and admins can change a group's settings",
+    )
+    .await
+}
+
+/// May the actor delete, restore or permanently delete the conversation?
+/// A group's owner, either person of a direct conversation, the host app.
+pub(crate) async fn may_delete<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation: &conversation::Model,
+) -> Result<()> {
+    require_role(
+        db,
+        actor,
+        conversation,
+        &[Role::Owner],
+        "only the owner can delete or restore a group",
+    )
+    .await
+}
+
+/// May the actor add or remove members? Returns the actor's role (owner
+/// or admin; `None` for the host app, which counts as an owner).
+pub(crate) async fn may_manage_members<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation_id: i64,
+    forbidden: &'static str,
+) -> Result<Option<Role>> {
+    let Actor::User(viewer) = actor else {
+        return Ok(None);
+    };
+    match role_of(db, conversation_id, viewer.user_id).await? {
+        Some(role @ (Role::Owner | Role::Admin)) => Ok(Some(role)),
+        Some(Role::Member) => Err(Error::Forbidden(forbidden)),
+        None => Err(Error::NotFound("conversation")),
+    }
+}
+
+/// May someone whose role is `acting` (from [`may_manage_members`])
+/// remove a member whose role is `target`? Nobody removes the owner; only
+/// the owner (or the host app) removes admins.
+pub(crate) fn may_remove(acting: Option<Role>, target: Role) -> Result<()> {
+    match target {
+        Role::Owner => Err(Error::Forbidden("the owner cannot be removed")),
+        Role::Admin if acting == Some(Role::Admin) => {
+            Err(Error::Forbidden("only the owner can remove admins"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// May the actor change members' roles (and hand on ownership)? Only the
+/// owner, or the host app.
+pub(crate) async fn may_change_roles<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation_id: i64,
+) -> Result<()> {
+    let acting = match actor {
+        Actor::User(viewer) => role_of(db, conversation_id, viewer.user_id).await?,
+        Actor::HostApp => Some(Role::Owner),
+    };
+    if acting != Some(Role::Owner) {
+        return Err(Error::Forbidden("only the owner can change roles"));
+    }
+    Ok(())
+}
+
+/// May the viewer edit the message? Only its author.
+pub(crate) fn may_edit_message(viewer: &Viewer, message: &message::Model) -> Result<()> {
+    if message.sender_id != Some(viewer.user_id) {
+        return Err(Error::Forbidden("only its author can edit a message"));
+    }
+    Ok(())
+}
+
+/// May the member (`None`: the host app) delete the message? Its author,
+/// a group's owner or admin, and the host app.
+pub(crate) fn may_delete_message(
+    member: Option<&conversation_member::Model>,
+    conversation: &conversation::Model,
+    message: &message::Model,
+) -> Result<()> {
+    let allowed = match member {
+        // The host app has an owner's rights everywhere.
+        None => true,
+        Some(m) => {
+            message.sender_id == Some(m.user_id)
+                || (conversation.kind == Kind::Group && matches!(m.role, Role::Owner | Role::Admin))
+        }
+    };
+    if !allowed {
+        return Err(Error::Forbidden(
+            "only its author or a group's owner or admin can delete a message",
+        ));
+    }
+    Ok(())
+}
