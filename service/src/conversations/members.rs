@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
 use entity::{
     conversation::{self, Kind},
     conversation_member::{self, Role},
@@ -20,10 +21,11 @@ use sea_orm::{
 use super::access::{may_change_roles, may_manage_members, may_remove, role_of};
 use crate::{
     Actor, Service,
-    conversations::insert_members,
     conversations::{Change, append_system, lock_conversation},
+    db,
     error::{Error, Result},
     events::Event,
+    time::now,
 };
 
 /// What happened to the conversation when someone left.
@@ -314,5 +316,38 @@ async fn delete_member<C: ConnectionTrait>(
     conversation_member::Entity::delete_by_id((conversation_id, user_id))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// New memberships, all with the conversation's activity time and read up
+/// to `read_seq`.
+pub(crate) async fn insert_members(
+    txn: &db::Tx,
+    conversation_id: i64,
+    activity_at: DateTime<Utc>,
+    read_seq: i64,
+    members: impl IntoIterator<Item = (i64, Role)>,
+) -> Result<()> {
+    let at = now();
+    let rows: Vec<_> = members
+        .into_iter()
+        .map(|(user_id, role)| conversation_member::ActiveModel {
+            conversation_id: Set(conversation_id),
+            user_id: Set(user_id),
+            role: Set(role),
+            last_read_seq: Set(read_seq),
+            last_delivered_seq: Set(read_seq),
+            joined_at: Set(at),
+            last_activity_at: Set(activity_at),
+            unread_count: Set(0),
+            ..Default::default()
+        })
+        .collect();
+    // Stay under SQLite's limit on bound parameters per statement.
+    for chunk in rows.chunks(500) {
+        conversation_member::Entity::insert_many(chunk.to_vec())
+            .exec(txn)
+            .await?;
+    }
     Ok(())
 }

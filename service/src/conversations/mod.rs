@@ -4,21 +4,32 @@
 
 /// Every "may this actor ..." check, with the who-may table.
 mod access;
-/// The inbox, opening conversations, members and read state.
+/// The viewer's conversations: the inbox, its filters, members of each.
 mod inbox;
-/// Settings, archive and mute, deletion, restoring, purging, totals.
+/// Deletion, restoring, purging, and the viewer's totals.
 mod lifecycle;
 /// Managing a group's members and their roles.
 mod members;
+/// Opening direct conversations and creating groups.
+mod open;
+/// Renaming, metadata, and each member's archive and mute.
+mod settings;
 /// Handing out seqs and recording changes as `system` messages.
 mod timeline;
+/// What an untitled conversation is called.
+mod titles;
+/// Read state: unread counts, read pointers, muting.
+mod unread;
 
 pub(crate) use access::{may_delete_message, may_edit_message};
-pub use inbox::{ConversationFilter, CreateGroup, InboxCursor};
-pub(crate) use inbox::{direct_key, insert_members, unread_after};
-pub(crate) use lifecycle::not_muted;
-pub use lifecycle::{Stats, UpdateConversation};
+pub use inbox::{ConversationFilter, InboxCursor};
+pub use lifecycle::Stats;
 pub use members::Left;
 pub(crate) use members::member_ids;
+pub use open::CreateGroup;
+pub use settings::UpdateConversation;
 pub use timeline::Change;
 pub(crate) use timeline::{CONVERSATION_LOCK, append_system, lock_conversation, next_seq};
+pub(crate) use titles::title_from;
+pub use titles::untitled_title;
+pub(crate) use unread::not_muted;

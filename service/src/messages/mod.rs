@@ -6,13 +6,15 @@
 mod content;
 /// Editing and deleting messages.
 mod edit;
+/// Reading messages and following new ones.
+mod history;
 /// Importing history from another system.
 mod import;
 /// Reactions: one emoji per person per message, bounded.
 mod reactions;
 /// Full-text search over the viewer's conversations.
 pub mod search;
-/// Sending and reading messages.
+/// Sending a message.
 mod send;
 /// The group-commit engine that stores sends.
 mod send_lanes;

@@ -1,26 +1,15 @@
-//! Sending, reading and following messages.
+//! Sending a message: checked here, stored by the send lanes.
 
-use std::collections::HashMap;
-
-use entity::{conversation, message, user};
-use futures_util::Stream;
-use sea_orm::{
-    ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    sea_query::{Expr, ExprTrait},
-};
+use entity::message;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::content::{self, RichContent};
 use crate::{
     Service, Viewer,
     error::{Error, Result},
-    events::{Event, Received, Topic},
     messages::{Draft, Stored},
-    page::{Page, PageArgs, Window},
     validate,
 };
-
-/// Rows a live stream reads per query while catching up.
-const CATCH_UP_BATCH: u64 = 100;
 
 #[derive(Default)]
 pub struct SendMessage {
@@ -72,19 +61,6 @@ impl Service {
         }
     }
 
-    /// One message, if the viewer is a member of its conversation. To
-    /// anyone else it does not exist, whether or not it does.
-    pub async fn message(&self, viewer: &Viewer, id: i64) -> Result<message::Model> {
-        let message = message::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .ok_or(Error::NotFound("message"))?;
-        self.conversation(viewer, message.conversation_id)
-            .await
-            .map_err(|_| Error::NotFound("message"))?;
-        Ok(message)
-    }
-
     async fn by_client_id(
         &self,
         viewer: &Viewer,
@@ -99,172 +75,5 @@ impl Service {
             .filter(message::Column::ClientMessageId.eq(client_id.as_str()))
             .one(self.db())
             .await?)
-    }
-
-    /// A page of the conversation's history in seq order. Seqs are dense,
-    /// so whether there is more on either side follows from the page itself.
-    pub async fn messages(
-        &self,
-        viewer: &Viewer,
-        conversation: &conversation::Model,
-        args: PageArgs<i64>,
-    ) -> Result<Page<message::Model>> {
-        // Re-checked here because a connection field may be reached from a
-        // conversation loaded earlier in the request.
-        let conversation = self.conversation(viewer, conversation.id).await?;
-        let query =
-            message::Entity::find().filter(message::Column::ConversationId.eq(conversation.id));
-        let items = match args.window(true)? {
-            Window::Forward { after, limit } => {
-                query
-                    .filter(message::Column::Seq.gt(after.unwrap_or(0)))
-                    .order_by_asc(message::Column::Seq)
-                    .limit(limit)
-                    .all(self.db())
-                    .await?
-            }
-            Window::Backward { before, limit } => {
-                let mut rows = query
-                    .filter(message::Column::Seq.lt(before.unwrap_or(i64::MAX)))
-                    .order_by_desc(message::Column::Seq)
-                    .limit(limit)
-                    .all(self.db())
-                    .await?;
-                rows.reverse();
-                rows
-            }
-        };
-        // The page reaches the viewer's client: delivered up to its end.
-        if let Some(last) = items.last() {
-            self.note_delivered(viewer.user_id, conversation.id, last.seq);
-        }
-        let (has_previous_page, has_next_page) = match (items.first(), items.last()) {
-            (Some(first), Some(last)) => (first.seq > 1, last.seq < conversation.last_seq),
-            _ => (false, false),
-        };
-        Ok(Page {
-            items,
-            has_previous_page,
-            has_next_page,
-        })
-    }
-
-    /// The newest message of each conversation with its sender, for batch
-    /// loading. The caller must already have checked that the viewer may
-    /// see them.
-    pub async fn last_messages(
-        &self,
-        conversation_ids: &[i64],
-    ) -> Result<HashMap<i64, (message::Model, Option<user::Model>)>> {
-        let rows = message::Entity::find()
-            .find_also_related(user::Entity)
-            .join(JoinType::InnerJoin, message::Relation::Conversation.def())
-            .filter(conversation::Column::Id.is_in(conversation_ids.iter().copied()))
-            .filter(
-                Expr::col((message::Entity, message::Column::Seq))
-                    .equals((conversation::Entity, conversation::Column::LastSeq)),
-            )
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(m, sender)| (m.conversation_id, (m, sender)))
-            .collect())
-    }
-
-    /// Up to `limit` messages after `after_seq`, if the viewer is a member.
-    async fn messages_after(
-        &self,
-        viewer: &Viewer,
-        conversation_id: i64,
-        after_seq: i64,
-        limit: u64,
-    ) -> Result<Vec<message::Model>> {
-        self.conversation(viewer, conversation_id).await?;
-        Ok(message::Entity::find()
-            .filter(message::Column::ConversationId.eq(conversation_id))
-            .filter(message::Column::Seq.gt(after_seq))
-            .order_by_asc(message::Column::Seq)
-            .limit(limit)
-            .all(self.db())
-            .await?)
-    }
-
-    /// New messages of a conversation as they are committed. With
-    /// `after_seq`, the stored messages after it come first; the stream then
-    /// continues live with no gap and no duplicate between the two.
-    ///
-    /// The stream subscribes to the bus before it reads, and tracks the
-    /// last seq it delivered. A live message that skips ahead (publishes
-    /// can overtake each other), or a lagged receiver, makes it re-read the
-    /// missing range from the database; a message it already delivered is
-    /// dropped. Membership is re-checked on every read and before every
-    /// `system` notice (which is how removals reach the timeline), and the
-    /// stream ends with an error once the viewer can no longer see the
-    /// conversation. Messages after a removal come after its notice (seqs
-    /// are dense and delivered in order), so none slips through. Each
-    /// message it yields counts as delivered to the viewer.
-    pub async fn follow_messages(
-        &self,
-        viewer: Viewer,
-        conversation_id: i64,
-        after_seq: Option<i64>,
-    ) -> Result<impl Stream<Item = Result<message::Model>> + Send + use<>> {
-        if after_seq.is_some_and(|seq| seq < 0) {
-            return Err(Error::invalid("afterSeq", "must not be negative"));
-        }
-        let mut subscription = self.bus().subscribe(Topic::Conversation(conversation_id));
-        let conversation = self.conversation(&viewer, conversation_id).await?;
-        let service = self.clone();
-        // A client cannot have seen past the newest message; clamping keeps
-        // a bad afterSeq from silently swallowing the next live messages.
-        let mut cursor = after_seq.map_or(conversation.last_seq, |seq| {
-            Ord::min(seq, conversation.last_seq)
-        });
-        let mut catch_up = after_seq.is_some();
-        Ok(async_stream::try_stream! {
-            loop {
-                while catch_up {
-                    let batch = service
-                        .messages_after(&viewer, conversation_id, cursor, CATCH_UP_BATCH)
-                        .await?;
-                    catch_up = batch.len() as u64 == CATCH_UP_BATCH;
-                    for message in batch {
-                        cursor = message.seq;
-                        service.note_delivered(viewer.user_id, conversation_id, cursor);
-                        yield message;
-                    }
-                }
-                match subscription.recv().await {
-                    Received::Event(event) => match &*event {
-                        Event::MessageAdded(message) => {
-                            if message.seq <= cursor {
-                                continue;
-                            }
-                            if message.seq != cursor + 1 {
-                                catch_up = true;
-                                continue;
-                            }
-                            // A notice may say the viewer was removed: from
-                            // then on they get nothing, so check first.
-                            if message.kind == message::Kind::System {
-                                service.conversation(&viewer, conversation_id).await?;
-                            }
-                            cursor = message.seq;
-                            service.note_delivered(viewer.user_id, conversation_id, cursor);
-                            yield message.clone();
-                        }
-                        Event::ConversationChanged { .. } => {
-                            service.conversation(&viewer, conversation_id).await?;
-                        }
-                    },
-                    Received::Lagged(missed) => {
-                        tracing::debug!(conversation_id, missed, "subscriber lagged; re-reading");
-                        catch_up = true;
-                    }
-                    Received::Closed => break,
-                }
-            }
-        })
     }
 }

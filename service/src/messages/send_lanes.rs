@@ -31,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     Viewer,
     conversations::next_seq,
+    conversations::title_from,
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
     events::{self, EventLog, NewEvent},
@@ -38,7 +39,6 @@ use crate::{
     messages::Content,
     messages::join_thread,
     time::now,
-    validate::DERIVED_TITLE_MAX,
 };
 
 /// Most sends one commit carries: enough to amortize the fsync, few enough
@@ -334,42 +334,4 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
     }
     .insert(&**txn)
     .await?)
-}
-
-/// The first 60 characters of a message, cut at a word boundary when there
-/// is one, for a group created without a title.
-pub(crate) fn title_from(body: &str) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= DERIVED_TITLE_MAX {
-        return flat;
-    }
-    let cut: String = flat.chars().take(DERIVED_TITLE_MAX).collect();
-    // Is the character after the cut a space? Then the cut is on a boundary.
-    let next = flat.chars().nth(DERIVED_TITLE_MAX);
-    if next == Some(' ') {
-        return cut;
-    }
-    match cut.rfind(' ') {
-        Some(space) if space > 0 => format!("{}…", &cut[..space]),
-        _ => format!("{cut}…"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::title_from;
-
-    #[test]
-    fn titles_cut_at_a_word_boundary() {
-        assert_eq!(title_from("  hello   there "), "hello there");
-        let long = "Planning the spring release: who takes the migration guide and who the demo?";
-        let title = title_from(long);
-        assert_eq!(
-            title,
-            "Planning the spring release: who takes the migration guide…"
-        );
-        assert!(title.chars().count() <= 61);
-        let word = "x".repeat(80);
-        assert_eq!(title_from(&word).chars().count(), 61);
-    }
 }

@@ -1,0 +1,206 @@
+//! Each member's read state: unread counts, read pointers and muting's
+//! effect on the total.
+//!
+//! Every read of unread counts is here, and these writes: `mark_read`
+//! (moving the read pointer), [`recount_unread`] (restoring a conversation).
+//! The other writers keep the count exact in their own statements, under
+//! the conversation's lock: a send adds one for every other member
+//! (`messages::send_lanes`), deleting an unread message takes one away
+//! (`messages::edit`), and deleting a conversation zeroes its counts
+//! (`conversations::lifecycle`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{conversation, conversation_member, event::Kind as EventKind, message};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use serde_json::json;
+
+use crate::{
+    Service, Viewer,
+    error::{Error, Result},
+    events::NewEvent,
+    time::now,
+};
+
+impl Service {
+    /// A user's unread count in each of `conversation_ids`: other people's
+    /// messages after the user's read pointer. Conversations the user is not
+    /// in are missing.
+    pub async fn unread_counts(
+        &self,
+        user_id: i64,
+        conversation_ids: &[i64],
+    ) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> = conversation_member::Entity::find()
+            .select_only()
+            .column(conversation_member::Column::ConversationId)
+            .column(conversation_member::Column::UnreadCount)
+            .filter(conversation_member::Column::UserId.eq(user_id))
+            .filter(
+                conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
+            )
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The viewer's unread count across all their conversations but the
+    /// muted ones. (A deleted conversation's counts are zeroed when it is
+    /// deleted, so it needs no join here.)
+    pub async fn total_unread(&self, viewer: &Viewer) -> Result<i64> {
+        // PostgreSQL sums BIGINTs into NUMERIC; the cast brings it back.
+        let sum = Expr::col(conversation_member::Column::UnreadCount)
+            .sum()
+            .cast_as("BIGINT");
+        let total: Option<Option<i64>> = conversation_member::Entity::find()
+            .select_only()
+            .column_as(sum, "total")
+            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(crate::conversations::not_muted(now()))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(total.flatten().unwrap_or(0))
+    }
+
+    /// The viewer's unread count in one conversation and their total (as
+    /// [`Self::total_unread`]), in one statement.
+    pub async fn unread_now(&self, user_id: i64, conversation_id: i64) -> Result<(i64, i64)> {
+        let count = Expr::col(conversation_member::Column::UnreadCount);
+        let this = Expr::case(
+            conversation_member::Column::ConversationId.eq(conversation_id),
+            count.clone(),
+        )
+        .finally(0)
+        .sum()
+        .cast_as("BIGINT");
+        let total = Expr::case(crate::conversations::not_muted(now()), count)
+            .finally(0)
+            .sum()
+            .cast_as("BIGINT");
+        let row: Option<(Option<i64>, Option<i64>)> = conversation_member::Entity::find()
+            .select_only()
+            .column_as(this, "this")
+            .column_as(total, "total")
+            .filter(conversation_member::Column::UserId.eq(user_id))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let (this, total) = row.unwrap_or_default();
+        Ok((this.unwrap_or(0), total.unwrap_or(0)))
+    }
+
+    /// Moves the viewer's read pointer forward to `up_to_seq` (the newest
+    /// message when `None`); never back.
+    #[tracing::instrument(skip(self), fields(user_id = viewer.user_id))]
+    pub async fn mark_read(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        up_to_seq: Option<i64>,
+    ) -> Result<conversation::Model> {
+        if up_to_seq.is_some_and(|seq| seq < 0) {
+            return Err(Error::invalid("upToSeq", "must not be negative"));
+        }
+        let txn = self.write().await?;
+        // Locks the conversation's row on PostgreSQL (SQLite's write lock
+        // is already held), so no send slips in between the count below and
+        // the update: the unread count stays exact.
+        // A deleted conversation is not read into anyone's counts.
+        let conversation = crate::conversations::lock_conversation(&*txn, conversation_id).await?;
+        let target = up_to_seq.map_or(conversation.last_seq, |seq| {
+            Ord::min(seq, conversation.last_seq)
+        });
+        let remaining = unread_after(&*txn, viewer.user_id, conversation_id, target).await?;
+        let updated = conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::LastReadSeq,
+                Expr::value(target),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::value(remaining),
+            )
+            // Reading implies receiving: the delivered pointer follows.
+            .col_expr(
+                conversation_member::Column::LastDeliveredSeq,
+                Expr::case(
+                    Expr::col(conversation_member::Column::LastDeliveredSeq).lt(target),
+                    Expr::value(target),
+                )
+                .finally(Expr::col(conversation_member::Column::LastDeliveredSeq))
+                .into(),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .filter(conversation_member::Column::LastReadSeq.lt(target))
+            .exec(&*txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            // Either already read that far, or not a member at all.
+            drop(txn);
+            return self.conversation(viewer, conversation_id).await;
+        }
+        let receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
+            .user(viewer.user_id)
+            .data(json!({ "seq": target, "unreadCount": remaining }));
+        self.commit_logged(txn, vec![receipt]).await?;
+        Ok(conversation)
+    }
+}
+
+/// Other people's messages in a conversation after `seq`: what a member
+/// whose read pointer is at `seq` has not read. `<>` is never true for
+/// NULL, so messages without a sender (system notices) never count;
+/// imported history (with an external id) and deleted messages
+/// (tombstones) never count either.
+pub(crate) async fn unread_after<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    conversation_id: i64,
+    seq: i64,
+) -> Result<i64> {
+    let count = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::Seq.gt(seq))
+        .filter(message::Column::SenderId.ne(user_id))
+        .filter(message::Column::ExternalId.is_null())
+        .filter(message::Column::DeletedAt.is_null())
+        .count(db)
+        .await?;
+    Ok(count as i64)
+}
+
+/// Memberships whose mute is off or has run out at `at`.
+pub(crate) fn not_muted(at: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(conversation_member::Column::Muted.eq(false))
+        .add(conversation_member::Column::MutedUntil.lte(at))
+}
+
+/// Each member's unread count, counted afresh (after a restore).
+pub(crate) async fn recount_unread<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<()> {
+    let members = conversation_member::Entity::find()
+        .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+        .all(db)
+        .await?;
+    for member in members {
+        let unread =
+            unread_after(db, member.user_id, conversation_id, member.last_read_seq).await?;
+        conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::value(unread),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .filter(conversation_member::Column::UserId.eq(member.user_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
