@@ -3,19 +3,56 @@
 //! [`Service`] holds the database connection, the event bus and the settings;
 //! each module adds the operations of one domain to it. Nothing here knows
 //! about GraphQL or HTTP: callers get domain models and a typed [`Error`].
+//!
+//! # Layout
+//!
+//! ```text
+//! lib.rs          Service, Settings, Viewer, Actor: the handle every operation hangs off
+//! error.rs        the one error type, mapped to `extensions.code` in the API only
+//! validate.rs     the form and limit of every input value, with `limit!` for the docs
+//! page.rs         cursor pagination: the window asked for, the page returned
+//! db.rs           connecting, migrating, the SQLite write lock, LIKE escaping
+//! time.rs         timestamps as the database stores them
+//! accounts/       sign-up and sign-in, passwords, profiles, users, sessions,
+//!                 last seen, host-app JWTs, external ids and the admin key
+//! conversations/  access.rs (who may do what, and its table), open.rs,
+//!                 inbox.rs, unread.rs, members.rs, settings.rs, lifecycle.rs,
+//!                 timeline.rs (seqs and system messages), titles.rs
+//! messages/       send.rs, send_lanes.rs (group commit), history.rs,
+//!                 content.rs, edit.rs, reactions.rs, threads.rs, streaming.rs,
+//!                 import.rs, search/
+//! events/         bus.rs (in-process pub/sub), log.rs (the durable event
+//!                 log), stream.rs (the `events` subscription)
+//! live/           typing.rs, presence.rs, delivery.rs (receipts)
+//! ```
+//!
+//! Callers name the domain (`service::conversations::CreateGroup`), not
+//! the file: each folder's `mod.rs` re-exports what it offers. Helpers many
+//! operations share sit in leaf files that import none of their siblings
+//! (`validate.rs`, `conversations/access.rs`, `conversations/timeline.rs`).
 
 // Unit tests may unwrap; the code they test may not.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+/// Who people are and how they sign in.
 pub mod accounts;
+/// Conversations, members, read state, settings and their life.
 pub mod conversations;
+/// The database connection, migrations and the write lock.
 pub mod db;
+/// The typed error every operation returns.
 pub mod error;
+/// The durable event log, the bus, and the `events` stream.
 pub mod events;
+/// Typing, presence and delivery receipts.
 pub mod live;
+/// Messages: sending, history, content, edits, reactions, search.
 pub mod messages;
+/// Cursor pagination.
 pub mod page;
+/// Timestamps.
 mod time;
+/// The form and limit of every input value.
 pub mod validate;
 
 use std::{

@@ -15,10 +15,12 @@ use service::{
 };
 
 use super::{
+    accounts::User,
     context::{loaders, service, viewer},
+    conversations::{Conversation, MemberRole},
     error::{ApiError, ApiResult},
     ids::{self, Kind, cursor},
-    types::{Conversation, MemberRole, Message, User},
+    messages::Message,
 };
 
 /// Something the viewer may see happened. Durable events carry a `cursor`:

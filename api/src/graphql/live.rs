@@ -5,9 +5,9 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     context::{service, viewer},
+    conversations::Conversation,
     error::ApiResult,
     ids::{self, Kind},
-    types::Conversation,
 };
 
 #[derive(Default)]

@@ -1,42 +1,45 @@
 //! The GraphQL schema: one Query/Mutation/Subscription part per domain,
 //! merged here, with the limits that keep hostile queries cheap.
 
-mod account;
+/// Sign-in, profiles, sessions, the host app's admin key.
+mod accounts;
+/// What a request knows: who asks, the service, the loaders.
 pub mod context;
+/// Conversations: the inbox, opening, members, settings, lifecycle.
 mod conversations;
+/// Service errors turned into GraphQL errors with `extensions.code`.
 pub mod error;
+/// The `events` and `conversationEvents` subscriptions.
 mod events;
-mod host_app;
+/// Global ids and opaque cursors.
 pub mod ids;
+/// Typing and presence.
 mod live;
+/// DataLoaders that batch what a page of results reads.
 pub mod loaders;
-mod manage;
-mod message_actions;
+/// Messages: sending, editing, reactions, rich content, search.
 mod messages;
+/// What a page of a connection costs a query.
+mod paging;
+/// Request-level checks and their error codes.
 pub mod request;
-mod rich_messages;
-mod search;
-mod sessions;
-mod types;
-mod users;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
 
 use self::{
-    account::AccountSettingsMutation,
-    conversations::{ConversationMutation, ConversationQuery},
+    accounts::{
+        AccountMutation, AccountSettingsMutation, HostAppMutation, SessionMutation, SessionQuery,
+        UserQuery,
+    },
+    conversations::{ConversationMutation, ConversationQuery, ManageMutation},
     events::EventSubscription,
-    host_app::HostAppMutation,
     live::LiveMutation,
     loaders::Loaders,
-    manage::ManageMutation,
-    message_actions::MessageActionMutation,
-    messages::{MessageMutation, MessageSubscription},
-    rich_messages::RichMessageMutation,
-    search::SearchQuery,
-    sessions::{SessionMutation, SessionQuery},
-    users::{AccountMutation, UserQuery},
+    messages::{
+        MessageActionMutation, MessageMutation, MessageSubscription, RichMessageMutation,
+        SearchQuery,
+    },
 };
 
 #[derive(MergedObject, Default)]
@@ -90,4 +93,20 @@ pub fn build_schema(service: Option<Service>) -> AppSchema {
 /// The SDL that `schema.graphql` must match.
 pub fn sdl() -> String {
     build_schema(None).sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Two limits the docs spell with a thousands separator, which
+    /// `service::limit!` cannot produce: the schema must still say the
+    /// service's numbers.
+    #[test]
+    fn spelled_out_limits_match_the_service() {
+        let sdl = super::sdl();
+        let spelled = |n: u64| format!("{},{:03}", n / 1000, n % 1000);
+        let description = service::validate::DESCRIPTION_MAX as u64;
+        assert!(sdl.contains(&format!("Up to {} characters", spelled(description))));
+        let window = service::messages::search::RANK_WINDOW;
+        assert!(sdl.contains(&format!("newest {} matches", spelled(window))));
+    }
 }

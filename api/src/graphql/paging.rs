@@ -1,14 +1,4 @@
-//! GraphQL object types: thin views over the service's models.
-
-mod conversation;
-mod message;
-mod session;
-mod user;
-
-pub use conversation::{Conversation, ConversationKind, MemberRole, PagePrefetch};
-pub use message::{Message, MessageKind};
-pub use session::Session;
-pub use user::{AuthPayload, User};
+//! What a page of a connection costs a query.
 
 /// The cost a connection field adds to a query: its page size times what
 /// each node costs, so that nested lists cannot multiply without bound.

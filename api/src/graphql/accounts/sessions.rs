@@ -6,11 +6,12 @@ use async_graphql::{
 };
 use service::page::PageArgs;
 
-use super::{
+use crate::graphql::{
+    accounts::Session,
     context::{service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
-    types::{Session, page_cost},
+    paging::page_cost,
 };
 
 #[derive(Default)]

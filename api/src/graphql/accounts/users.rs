@@ -6,11 +6,12 @@ use async_graphql::{
 };
 use service::{accounts::Register, page::PageArgs};
 
-use super::{
+use crate::graphql::{
+    accounts::{AuthPayload, User},
     context::{service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
-    types::{AuthPayload, User, page_cost},
+    paging::page_cost,
 };
 
 #[derive(InputObject)]

@@ -4,11 +4,11 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::{
+use crate::graphql::{
     context::{actor, service, viewer},
     error::ApiResult,
     ids::{self, Kind},
-    types::Message,
+    messages::Message,
 };
 
 #[derive(Default)]

@@ -12,11 +12,14 @@ use service::{
     page::PageArgs,
 };
 
-use super::{
+use crate::graphql::{
+    accounts::User,
     context::{actor, service, viewer},
+    conversations::{Conversation, ConversationKind, PagePrefetch},
     error::ApiResult,
     ids::{self, Kind, cursor},
-    types::{Conversation, ConversationKind, Message, PagePrefetch, User, page_cost},
+    messages::Message,
+    paging::page_cost,
 };
 
 #[derive(InputObject)]

@@ -4,13 +4,14 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use service::{accounts::UpsertUser, messages::SendMessage};
 
-use super::{
-    account::maybe,
+use crate::graphql::{
+    accounts::User,
+    accounts::maybe,
     context::{actor, service},
     error::ApiResult,
     ids::{self, Kind},
-    rich_messages::RichMessageInput,
-    types::{Message, User},
+    messages::Message,
+    messages::RichMessageInput,
 };
 
 #[derive(InputObject)]

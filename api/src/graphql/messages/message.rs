@@ -9,7 +9,11 @@ use service::{
     page::PageArgs,
 };
 
-use super::{Conversation, User, conversation::seq_cursor, page_cost};
+use crate::graphql::{
+    accounts::User,
+    conversations::{Conversation, seq_cursor},
+    paging::page_cost,
+};
 use crate::graphql::{
     context::{loaders, member_view, service, viewer},
     error::ApiResult,

@@ -6,11 +6,12 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use service::{
+    conversations::untitled_title,
     entity::{conversation, conversation_member, message, user},
     page::{Page, PageArgs},
 };
 
-use super::{Message, User, page_cost};
+use crate::graphql::{accounts::User, messages::Message, paging::page_cost};
 use crate::graphql::{
     context::{loaders, member_view, service, viewer},
     error::{ApiError, ApiResult},
@@ -111,24 +112,16 @@ impl Conversation {
             .filter(|(m, _)| viewer.is_none_or(|v| m.user_id != v.user_id))
             .map(|(_, u)| u.display_name.as_str())
             .collect();
-        // An untitled group (until its first message names it): the
-        // first few other members.
-        match others.as_slice() {
-            [] => {}
-            [one] => return Ok((*one).to_owned()),
-            [a, b] => return Ok(format!("{a} and {b}")),
-            [a, b, rest @ ..] => return Ok(format!("{a}, {b} and {} more", rest.len())),
-        }
-        // Alone in it: the viewer's own name.
-        let Some(viewer) = viewer else {
-            return Ok(String::new());
+        // Alone in it: the viewer's own name, loaded only then.
+        let own = match (others.is_empty(), viewer) {
+            (true, Some(viewer)) => loaders
+                .users
+                .load_one(viewer.user_id)
+                .await?
+                .map(|u| u.display_name),
+            _ => None,
         };
-        Ok(loaders
-            .users
-            .load_one(viewer.user_id)
-            .await?
-            .map(|u| u.display_name)
-            .unwrap_or_default())
+        Ok(untitled_title(&others, own.as_deref()))
     }
 
     /// What the host app says the conversation is about

@@ -3,10 +3,10 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object};
 use service::accounts::UpdateProfile;
 
-use super::{
+use crate::graphql::{
+    accounts::User,
     context::{service, viewer},
     error::ApiResult,
-    types::User,
 };
 
 #[derive(InputObject)]

@@ -11,11 +11,11 @@ use service::{
     messages::{Attachment, RichContent},
 };
 
-use super::{
+use crate::graphql::{
     context::{actor, service},
     error::{ApiError, ApiResult},
     ids::{self, Kind},
-    types::{Message, MessageKind},
+    messages::{Message, MessageKind},
 };
 
 /// A file a message points at; Parley stores the reference, not the file.

@@ -4,12 +4,12 @@ use async_graphql::{Context, ID, InputObject, Object, Subscription};
 use futures_util::{Stream, StreamExt};
 use service::messages::SendMessage;
 
-use super::{
+use crate::graphql::{
     context::{service, viewer},
     error::{ApiError, ApiResult},
     ids::{self, Kind},
-    rich_messages::RichMessageInput,
-    types::Message,
+    messages::Message,
+    messages::RichMessageInput,
 };
 
 #[derive(InputObject)]

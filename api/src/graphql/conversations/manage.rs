@@ -6,11 +6,11 @@ use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Simp
 use chrono::{DateTime, Utc};
 use service::{conversations::Left, conversations::UpdateConversation};
 
-use super::{
+use crate::graphql::{
     context::{actor, service, viewer},
+    conversations::{Conversation, MemberRole},
     error::ApiResult,
     ids::{self, Kind},
-    types::{Conversation, MemberRole},
 };
 
 #[derive(InputObject)]

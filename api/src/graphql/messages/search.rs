@@ -6,11 +6,12 @@ use async_graphql::{
 };
 use service::messages::search::{self as search, SearchCursor, SearchInput};
 
-use super::{
+use crate::graphql::{
     context::{service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
-    types::{Message, page_cost},
+    messages::Message,
+    paging::page_cost,
 };
 
 /// How search hits are ordered.
