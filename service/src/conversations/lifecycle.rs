@@ -1,7 +1,10 @@
 //! A conversation's life: deletion, restoring and purging, and the
 //! viewer's totals.
 
-use super::{open::direct_key, unread::recount_unread};
+use super::{
+    open::direct_key,
+    unread::{recount_unread, zero_unread},
+};
 use chrono::{DateTime, Utc};
 use entity::{
     conversation::{self, Kind},
@@ -11,7 +14,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QuerySelect, RelationTrait, Set, sea_query::Expr,
+    QuerySelect, RelationTrait, Set,
 };
 use serde_json::json;
 
@@ -19,6 +22,7 @@ use super::access::{may_delete, role_of};
 use crate::{
     Actor, Service, Viewer,
     conversations::lock_conversation,
+    db,
     error::{Error, Result, is_unique_violation},
     events::Event,
     events::NewEvent,
@@ -54,12 +58,7 @@ impl Service {
         })
         .exec(&*txn)
         .await?;
-        // Hidden conversations count nothing; restoring recounts.
-        conversation_member::Entity::update_many()
-            .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
-            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
-            .exec(&*txn)
-            .await?;
+        zero_unread(&*txn, conversation_id).await?;
         let deleted = NewEvent::new(conversation_id, EventKind::ConversationUpdated)
             .data(json!({ "actorId": actor.user_id(), "fields": ["deletedAt"], "deleted": true }));
         self.commit_logged(txn, vec![deleted]).await?;
@@ -146,9 +145,18 @@ impl Service {
             Err(err) => return Err(err),
         };
         may_delete(&*txn, actor, &current).await?;
-        // Its messages and memberships (with their read state) go with it,
-        // in this transaction: ON DELETE CASCADE, which `db::connect` turns
-        // on for SQLite.
+        self.remove_conversation(txn, conversation_id).await
+    }
+
+    /// Removes a conversation in the caller's transaction and commits. Its
+    /// messages and memberships (with their read state) go with it, in
+    /// this transaction: ON DELETE CASCADE, which `db::connect` turns on
+    /// for SQLite. Streams still open on it end.
+    pub(crate) async fn remove_conversation(
+        &self,
+        txn: db::WriteTx,
+        conversation_id: i64,
+    ) -> Result<()> {
         conversation::Entity::delete_by_id(conversation_id)
             .exec(&*txn)
             .await?;

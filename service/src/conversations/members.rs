@@ -172,13 +172,8 @@ impl Service {
             .all(&*txn)
             .await?;
         if remaining.is_empty() {
-            conversation::Entity::delete_by_id(conversation_id)
-                .exec(&*txn)
-                .await?;
-            txn.commit().await?;
             // Streams still open on it (the leaver's own) end.
-            self.bus()
-                .publish(Event::ConversationChanged { conversation_id });
+            self.remove_conversation(txn, conversation_id).await?;
             return Ok(Left::Deleted);
         }
         let new_owner = if role == Role::Owner {

@@ -32,4 +32,4 @@ pub use timeline::Change;
 pub(crate) use timeline::{CONVERSATION_LOCK, append_system, lock_conversation, next_seq};
 pub(crate) use titles::title_from;
 pub use titles::untitled_title;
-pub(crate) use unread::not_muted;
+pub(crate) use unread::{not_muted, uncount_deleted};

@@ -1,13 +1,13 @@
 //! Each member's read state: unread counts, read pointers and muting's
 //! effect on the total.
 //!
-//! Every read of unread counts is here, and these writes: `mark_read`
-//! (moving the read pointer), [`recount_unread`] (restoring a conversation).
-//! The other writers keep the count exact in their own statements, under
-//! the conversation's lock: a send adds one for every other member
-//! (`messages::send_lanes`), deleting an unread message takes one away
-//! (`messages::edit`), and deleting a conversation zeroes its counts
-//! (`conversations::lifecycle`).
+//! Every read and write of unread counts is here but one: a send adds one
+//! for every other member in the statement that also moves their inbox
+//! (`messages::send_lanes`, the hot path). Each write runs under the
+//! conversation's lock, so the counts stay exact: `mark_read` moves the
+//! read pointer, [`uncount_deleted`] takes a deleted message out,
+//! [`zero_unread`] empties a deleted conversation's counts and
+//! [`recount_unread`] counts them afresh when it is restored.
 
 use std::collections::HashMap;
 
@@ -202,5 +202,42 @@ pub(crate) async fn recount_unread<C: ConnectionTrait>(db: &C, conversation_id: 
             .exec(db)
             .await?;
     }
+    Ok(())
+}
+
+/// One unread fewer for exactly the members who counted `message`, which
+/// is being deleted: not its sender, and read pointers before it. Imported
+/// history never counted (see [`unread_after`]). The guard keeps a count
+/// that drifted from going negative.
+pub(crate) async fn uncount_deleted<C: ConnectionTrait>(
+    db: &C,
+    message: &message::Model,
+) -> Result<()> {
+    if let Some(sender) = message.sender_id
+        && message.external_id.is_none()
+    {
+        conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::col(conversation_member::Column::UnreadCount).sub(1),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(message.conversation_id))
+            .filter(conversation_member::Column::UserId.ne(sender))
+            .filter(conversation_member::Column::LastReadSeq.lt(message.seq))
+            .filter(conversation_member::Column::UnreadCount.gt(0))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every member's count zeroed: a deleted conversation counts nothing
+/// (restoring recounts, with [`recount_unread`]).
+pub(crate) async fn zero_unread<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<()> {
+    conversation_member::Entity::update_many()
+        .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
+        .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+        .exec(db)
+        .await?;
     Ok(())
 }

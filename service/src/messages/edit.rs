@@ -20,12 +20,11 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::{Expr, ExprTrait},
 };
 
 use crate::{
     Actor, Service, Viewer,
-    conversations::{lock_conversation, may_delete_message, may_edit_message},
+    conversations::{lock_conversation, may_delete_message, may_edit_message, uncount_deleted},
     error::{Error, Result},
     events::NewEvent,
     messages::leave_thread,
@@ -187,25 +186,7 @@ impl Service {
             .filter(reaction::Column::MessageId.eq(message.id))
             .exec(&*txn)
             .await?;
-        // Imported history never counted as unread (see `unread_after`).
-        if let Some(sender) = message.sender_id
-            && message.external_id.is_none()
-        {
-            // Exactly the members who counted it: not its sender, and read
-            // pointers before it. The guard keeps a count that drifted from
-            // going negative.
-            conversation_member::Entity::update_many()
-                .col_expr(
-                    conversation_member::Column::UnreadCount,
-                    Expr::col(conversation_member::Column::UnreadCount).sub(1),
-                )
-                .filter(conversation_member::Column::ConversationId.eq(conversation.id))
-                .filter(conversation_member::Column::UserId.ne(sender))
-                .filter(conversation_member::Column::LastReadSeq.lt(message.seq))
-                .filter(conversation_member::Column::UnreadCount.gt(0))
-                .exec(&*txn)
-                .await?;
-        }
+        uncount_deleted(&*txn, &message).await?;
         if let Some(root) = message.thread_root_id {
             leave_thread(&*txn, root).await?;
         }
