@@ -1,5 +1,7 @@
 //! The viewer's own account: the profile others see, and the password.
 
+use std::net::IpAddr;
+
 use entity::{session, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use url::Url;
@@ -8,6 +10,7 @@ use crate::{
     Service, Viewer,
     auth::{PASSWORD_MAX, validate_password},
     error::{Error, Result},
+    revocation::Revoked,
     time::now,
     users::validate_display_name,
 };
@@ -64,16 +67,22 @@ impl Service {
 
     /// Replaces the password after checking the current one, and ends every
     /// other session of the user: whoever knew the old password is signed
-    /// out everywhere but here.
+    /// out everywhere but here. Checking the current password counts
+    /// against the same limits as logging in (`client` is the caller's
+    /// address).
     #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
     pub async fn change_password(
         &self,
+        client: Option<IpAddr>,
         viewer: &Viewer,
         current_password: String,
         new_password: String,
     ) -> Result<()> {
         validate_password("newPassword", &new_password)?;
+        crate::nul::reject_nul("newPassword", &new_password)?;
+        crate::nul::reject_nul("currentPassword", &current_password)?;
         let user = self.me(viewer).await?;
+        self.limit_password_check(client, &user.username_key)?;
         let Some(hash) = user.password_hash.clone() else {
             return Err(Error::Forbidden(
                 "this account has no password: it signs in through the host app",
@@ -110,6 +119,10 @@ impl Service {
         }
         let ended = others.exec(&*txn).await?;
         txn.commit().await?;
+        self.announce_revoked(Revoked::UserSessions {
+            user_id: user.id,
+            except: viewer.session(),
+        });
         tracing::info!(sessions_ended = ended.rows_affected, "password changed");
         Ok(())
     }

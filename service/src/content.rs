@@ -78,6 +78,7 @@ pub(crate) struct Content {
 /// A body trimmed, if it is at most [`BODY_MAX`] characters long; it may
 /// be empty (whether it may is the kind's rule).
 pub(crate) fn trim_body(body: &str) -> Result<&str> {
+    crate::nul::reject_nul("body", body)?;
     let body = body.trim();
     if body.chars().count() > BODY_MAX {
         return Err(Error::invalid(

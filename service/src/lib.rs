@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod account;
+mod argon2_pool;
 pub mod auth;
 pub mod bus;
 pub mod content;
@@ -26,10 +27,13 @@ pub mod lifecycle;
 pub mod members;
 pub mod message_actions;
 pub mod messages;
+mod nul;
 pub mod page;
 mod password;
 pub mod presence;
+pub mod rate_limit;
 pub mod reactions;
+pub mod revocation;
 pub mod search;
 mod sending;
 pub mod sessions;
@@ -81,6 +85,10 @@ pub struct Settings {
     /// How often coalesced delivery receipts are written (each member and
     /// conversation at most once per interval).
     pub delivery_flush: Duration,
+    /// Attempts allowed at login, password change and registration.
+    pub rate_limits: rate_limit::RateLimits,
+    /// Password hashes computed at once; each holds ~19 MiB.
+    pub max_concurrent_hashes: usize,
 }
 
 impl Default for Settings {
@@ -94,6 +102,8 @@ impl Default for Settings {
             admin_key: None,
             typing_timeout: Duration::from_secs(6),
             delivery_flush: Duration::from_secs(1),
+            rate_limits: rate_limit::RateLimits::default(),
+            max_concurrent_hashes: 2,
         }
     }
 }
@@ -160,6 +170,7 @@ pub struct Service {
     typing: typing::Typing,
     presence: presence::Presence,
     deliveries: delivery::Deliveries,
+    limiters: rate_limit::Limiters,
 }
 
 impl Service {
@@ -187,10 +198,11 @@ impl Service {
             typing: typing::Typing::start(&bus, settings.typing_timeout),
             presence: presence::Presence::default(),
             deliveries,
+            limiters: rate_limit::Limiters::start(&settings.rate_limits),
+            passwords: password::Hasher::new(settings.max_concurrent_hashes),
             db,
             bus,
             settings: Arc::new(settings),
-            passwords: password::Hasher::new(),
             statements,
         };
         service.spawn_flusher(ended);

@@ -57,6 +57,7 @@ impl Service {
     ) -> Result<message::Model> {
         let content = content::validate(&input.body, std::mem::take(&mut input.rich))?;
         if let Some(id) = &input.client_message_id {
+            crate::nul::reject_nul("clientMessageId", id)?;
             let len = id.chars().count();
             if len == 0 || len > CLIENT_ID_MAX {
                 return Err(Error::invalid(

@@ -8,6 +8,7 @@ use crate::{
     Service, Viewer,
     error::{Error, Result},
     page::{Page, PageArgs, Window},
+    revocation::Revoked,
     time::now,
 };
 
@@ -49,6 +50,10 @@ impl Service {
         if deleted.rows_affected == 0 {
             return Err(Error::NotFound("session"));
         }
+        self.announce_revoked(Revoked::Session {
+            user_id: viewer.user_id,
+            session_id: id,
+        });
         Ok(())
     }
 }

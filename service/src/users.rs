@@ -81,6 +81,7 @@ impl Service {
 
 /// 1 to 64 characters after trimming.
 pub(crate) fn validate_display_name(raw: &str) -> Result<String> {
+    crate::nul::reject_nul("displayName", raw)?;
     let name = raw.trim();
     let len = name.chars().count();
     if len == 0 || len > DISPLAY_NAME_MAX {

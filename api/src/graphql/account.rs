@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object};
 use service::account::UpdateProfile;
 
 use super::{
-    context::{service, viewer},
+    context::{client_addr, service, viewer},
     error::ApiResult,
     types::User,
 };
@@ -54,7 +54,7 @@ impl AccountSettingsMutation {
     ) -> ApiResult<bool> {
         let viewer = viewer(ctx)?;
         service(ctx)?
-            .change_password(&viewer, current_password, new_password)
+            .change_password(client_addr(ctx), &viewer, current_password, new_password)
             .await?;
         Ok(true)
     }

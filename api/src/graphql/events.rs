@@ -15,7 +15,7 @@ use service::{
 };
 
 use super::{
-    context::{loaders, service, viewer},
+    context::{loaders, service, start_slot, viewer},
     error::{ApiError, ApiResult},
     ids::{self, Kind, cursor},
     types::{Conversation, MemberRole, Message, User},
@@ -535,6 +535,8 @@ async fn follow(
 ) -> ApiResult<impl Stream<Item = ApiResult<Event>> + use<>> {
     let viewer = viewer(ctx)?;
     let after = after.as_deref().map(decode_cursor).transpose()?;
+    let slot = start_slot(ctx).await;
     let stream = service(ctx)?.follow_events(viewer, after, only).await?;
+    drop(slot);
     Ok(stream.map(|item| item.map(Event::from).map_err(ApiError::from)))
 }

@@ -7,7 +7,7 @@ use async_graphql::{
 use service::{auth::Register, page::PageArgs};
 
 use super::{
-    context::{service, viewer},
+    context::{client_addr, service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
     types::{AuthPayload, User, page_cost},
@@ -82,11 +82,14 @@ impl AccountMutation {
     /// Creates an account and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
         let signed_in = service(ctx)?
-            .register(Register {
-                username: input.username,
-                password: input.password,
-                display_name: input.display_name,
-            })
+            .register(
+                client_addr(ctx),
+                Register {
+                    username: input.username,
+                    password: input.password,
+                    display_name: input.display_name,
+                },
+            )
             .await?;
         Ok(AuthPayload {
             token: signed_in.token,
@@ -98,7 +101,9 @@ impl AccountMutation {
     /// A new session for an existing account. Unknown usernames and wrong
     /// passwords get the same `UNAUTHENTICATED` error.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
-        let signed_in = service(ctx)?.login(&input.username, input.password).await?;
+        let signed_in = service(ctx)?
+            .login(client_addr(ctx), &input.username, input.password)
+            .await?;
         Ok(AuthPayload {
             token: signed_in.token,
             expires_at: signed_in.expires_at,

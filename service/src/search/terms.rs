@@ -24,6 +24,7 @@ pub struct Term {
 
 /// The query's terms, in order, without repeats. Every term must match.
 pub fn parse(query: &str) -> Result<Vec<Term>> {
+    crate::nul::reject_nul("query", query)?;
     if query.chars().count() > QUERY_MAX {
         return Err(Error::invalid(
             "query",
