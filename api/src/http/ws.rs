@@ -11,11 +11,11 @@
 //! shutdown; nothing is spawned per operation, so an idle socket costs
 //! little more than its buffers.
 //!
-//! The socket never waits for the database itself while its operations
-//! are paused: an operation that is not polled may be holding a pool
-//! connection. Operations set up (and queries run) at most
-//! [`WsSettings::max_starting`] at a time, so one socket holds at most
-//! that many connections.
+//! While the socket waits (for a send, or for its own token check), its
+//! operations are not polled, and one that is mid-query keeps its pool
+//! connection. So operations set up (and queries run) at most
+//! [`WsSettings::max_starting`] at a time: one socket holds at most that
+//! many connections, and its own check always finds a free one.
 //!
 //! A socket ends with 4403 the moment its session ends: revocations come
 //! from the service over the bus, expiry from a timer set at
@@ -233,7 +233,8 @@ struct Connection {
     init_received: bool,
     viewer: Option<Viewer>,
     /// The token the socket signed in with (a session token or a host-app
-    /// JWT), checked again when revocations were missed (the bus lagged).
+    /// JWT), checked again for every operation and when revocations were
+    /// missed (the bus lagged).
     token: Option<String>,
     /// Keeps the viewer online from `connection_ack` until the socket's
     /// task ends, however it ends (the guard goes with the connection).
@@ -428,6 +429,22 @@ impl Connection {
         };
         if self.operations.contains_key(&id) {
             return Flow::Close(4409, format!("Subscriber for {id} already exists"));
+        }
+        // Revocations on this instance close the socket at once; one made
+        // on another instance (until the bus spans instances) or missed is
+        // caught here. Paused operations hold at most `max_starting` pool
+        // connections, so this query always finds one.
+        if let Some(token) = &self.token {
+            match self.state.service.authenticate(token).await {
+                Ok(current) if current == viewer => {}
+                Ok(_) | Err(service::Error::Unauthenticated(_)) => {
+                    return Flow::Close(4403, "Forbidden: the session has ended".into());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "websocket authentication failed");
+                    return Flow::Close(4500, "Internal server error".into());
+                }
+            }
         }
         let max_operations = self.state.ws.max_operations;
         if self.operations.len() >= max_operations {
