@@ -39,16 +39,32 @@ pub enum StartupError {
     Serve(#[source] std::io::Error),
 }
 
-/// Opens the database and applies pending migrations.
+/// Opens the database and applies pending migrations; returns once they
+/// have committed, with a pool that sees the tables.
+///
+/// On SQLite, a pooled connection that read the schema before the
+/// migrations created the tables keeps preparing statements against its old
+/// copy ("no such table"), so background tasks started right after would
+/// fail now and then. The pool the migrations ran on is closed and a fresh
+/// one opened (an in-memory database has one connection, and would not
+/// survive the close).
 pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartupError> {
     let options = db::DbOptions {
         max_connections: config.db_max_connections,
     };
-    let conn = db::connect(&config.database_url, &options)
+    let url = &config.database_url;
+    let conn = db::connect(url, &options)
         .await
         .map_err(StartupError::Database)?;
     db::migrate(&conn).await.map_err(StartupError::Migrate)?;
-    Ok(conn)
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !url.starts_with("sqlite:") || in_memory {
+        return Ok(conn);
+    }
+    conn.close().await.map_err(StartupError::Database)?;
+    db::connect(url, &options)
+        .await
+        .map_err(StartupError::Database)
 }
 
 /// The JWT verifier the config asks for: none, HS256 with a secret, or

@@ -664,3 +664,18 @@ async fn unreadable_argument_values_carry_a_code() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn background_tasks_find_the_tables_right_after_start() -> Result<()> {
+    // The purge runs first thing after start; on a fresh SQLite file it
+    // used to find no tables now and then (a pooled connection with the
+    // schema from before the migrations).
+    for _ in 0..10 {
+        let db = parley_tests::TestDb::new().await?;
+        let config = api::Config::for_database(db.url())?;
+        let app = api::Application::build(config).await?;
+        app.service().purge_deleted().await?;
+        app.service().prune_events().await?;
+    }
+    Ok(())
+}
