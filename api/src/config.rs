@@ -1,8 +1,9 @@
 //! Command line and environment.
 
-use std::{convert::Infallible, fmt, str::FromStr, time::Duration};
+use std::{convert::Infallible, fmt, num::NonZeroU32, str::FromStr, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+use service::accounts::Rate;
 
 use crate::telemetry::LogFormat;
 
@@ -135,6 +136,144 @@ pub struct Config {
     /// <key>` over HTTP may create users and bots and send as bots.
     #[arg(long, env = "PARLEY_ADMIN_KEY", hide_env_values = true, global = true)]
     pub admin_key: Option<Secret>,
+
+    /// Production mode: no introspection for callers without a token, no
+    /// GraphiQL page, no "Did you mean" suggestions in errors.
+    #[arg(long, env = "PARLEY_PRODUCTION", global = true)]
+    pub production: bool,
+
+    /// Web origins (`https://chat.example.com`, comma-separated) whose pages
+    /// may open `/graphql/ws`; `*` allows any. Same-origin and loopback
+    /// pages are always allowed; requests without `Origin` (not a browser)
+    /// too.
+    #[arg(
+        long,
+        env = "PARLEY_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Take the client address from the last `X-Forwarded-For` entry (set
+    /// it only behind a reverse proxy that writes that header).
+    #[arg(long, env = "PARLEY_TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Password checks (login, changePassword) per account: BURST/INTERVAL,
+    /// i.e. BURST at once, then one per INTERVAL; `off` turns it off.
+    #[arg(long, env = "PARLEY_LOGIN_RATE_ACCOUNT", default_value = "3/6s", value_parser = parse_rate, global = true)]
+    pub login_rate_account: RateSetting,
+
+    /// Password checks per client address (BURST/INTERVAL or `off`).
+    #[arg(long, env = "PARLEY_LOGIN_RATE_ADDRESS", default_value = "10/6s", value_parser = parse_rate, global = true)]
+    pub login_rate_address: RateSetting,
+
+    /// Registrations per client address (BURST/INTERVAL or `off`).
+    #[arg(long, env = "PARLEY_REGISTER_RATE_ADDRESS", default_value = "5/60s", value_parser = parse_rate, global = true)]
+    pub register_rate_address: RateSetting,
+
+    /// Password hashes (argon2id, ~19 MiB each) computed at once; more
+    /// logins queue.
+    #[arg(long, env = "PARLEY_MAX_CONCURRENT_HASHES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_concurrent_hashes: u32,
+
+    /// Time a client has to send a request's headers.
+    #[arg(long, env = "PARLEY_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub header_read_timeout: Duration,
+
+    /// Time a client has to send a request's whole body.
+    #[arg(long, env = "PARLEY_BODY_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub body_read_timeout: Duration,
+
+    /// Longest an HTTP request may take, body included (503 after).
+    #[arg(long, env = "PARLEY_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub request_timeout: Duration,
+
+    /// Interval between WebSocket keep-alive pings.
+    #[arg(long, env = "PARLEY_WS_KEEPALIVE", default_value = "25s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_keepalive: Duration,
+
+    /// Time a WebSocket peer has to answer a ping (any frame will do)
+    /// before it is closed with 1011 and shown offline.
+    #[arg(long, env = "PARLEY_WS_PONG_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_pong_timeout: Duration,
+
+    /// Open WebSockets one user may have (4429 beyond).
+    #[arg(
+        long,
+        env = "PARLEY_WS_MAX_PER_USER",
+        default_value_t = 32,
+        global = true
+    )]
+    pub ws_max_per_user: usize,
+
+    /// Open WebSockets from one client address (429 beyond).
+    #[arg(
+        long,
+        env = "PARLEY_WS_MAX_PER_ADDRESS",
+        default_value_t = 256,
+        global = true
+    )]
+    pub ws_max_per_address: usize,
+
+    /// Operations running at once on one WebSocket.
+    #[arg(
+        long,
+        env = "PARLEY_WS_MAX_OPERATIONS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub ws_max_operations: usize,
+
+    /// Operations of one WebSocket that may be starting at once (reading
+    /// the database to set up); the others wait their turn, so one socket
+    /// holds at most this many pool connections.
+    #[arg(long, env = "PARLEY_WS_MAX_STARTING", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub ws_max_starting: u32,
+
+    /// Most aliased fields in one GraphQL document.
+    #[arg(long, env = "PARLEY_MAX_ALIASES", default_value_t = 15, global = true)]
+    pub max_aliases: usize,
+
+    /// Most tokens in one GraphQL document (GraphiQL's introspection query
+    /// has about 300).
+    #[arg(long, env = "PARLEY_MAX_TOKENS", default_value_t = 2000, global = true)]
+    pub max_tokens: usize,
+
+    /// Most directives on one field.
+    #[arg(
+        long,
+        env = "PARLEY_MAX_DIRECTIVES",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_directives: usize,
+
+    /// Most errors in one response; validation stops there.
+    #[arg(long, env = "PARLEY_MAX_ERRORS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_errors: u32,
+}
+
+/// A rate limit setting: `Some` limit, or `None` for `off`.
+pub type RateSetting = Option<Rate>;
+
+/// `"3/6s"` (3 at once, then one every 6 s); `"off"` is `None`.
+pub fn parse_rate(text: &str) -> Result<RateSetting, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let (burst, every) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}`: expected BURST/INTERVAL such as 3/6s, or off"))?;
+    let burst = NonZeroU32::from_str(burst.trim())
+        .map_err(|_| format!("`{burst}`: the burst must be a whole number above 0"))?;
+    let every =
+        humantime::parse_duration(every.trim()).map_err(|err| format!("`{every}`: {err}"))?;
+    if every.is_zero() {
+        return Err("the interval must be longer than zero".into());
+    }
+    Ok(Some(Rate { burst, every }))
 }
 
 /// A secret setting: shown as `***` by `Debug`, so a logged config never
@@ -174,5 +313,22 @@ impl Config {
         config.database_url = database_url.into();
         config.listen = "127.0.0.1:0".into();
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rates_parse() {
+        let rate = parse_rate("3/6s").unwrap().unwrap();
+        assert_eq!(rate.burst.get(), 3);
+        assert_eq!(rate.every, Duration::from_secs(6));
+        assert_eq!(parse_rate("off").unwrap(), None);
+        for bad in ["3", "0/6s", "3/0s", "x/6s", "3/soon"] {
+            assert!(parse_rate(bad).is_err(), "{bad} accepted");
+        }
     }
 }

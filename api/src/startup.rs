@@ -3,15 +3,22 @@
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
+use axum::{Router, extract::ConnectInfo};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::{conn::auto, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
 use sea_orm::DatabaseConnection;
-use service::{AdminKey, EventBus, JwtVerifier, Service, Settings, db};
+use service::{AdminKey, EventBus, JwtVerifier, Service, Settings, accounts::RateLimits, db};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tower::ServiceExt;
 
 use crate::{
     config::Config,
-    graphql::{AppSchema, build_schema},
-    http::{AppState, WsSettings, router},
+    graphql::{AppSchema, SchemaLimits, build_schema},
+    http::{AppState, HttpSettings, WsSettings, origin::AllowedOrigins, router},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -32,16 +39,32 @@ pub enum StartupError {
     Serve(#[source] std::io::Error),
 }
 
-/// Opens the database and applies pending migrations.
+/// Opens the database and applies pending migrations; returns once they
+/// have committed, with a pool that sees the tables.
+///
+/// On SQLite, a pooled connection that read the schema before the
+/// migrations created the tables keeps preparing statements against its old
+/// copy ("no such table"), so background tasks started right after would
+/// fail now and then. The pool the migrations ran on is closed and a fresh
+/// one opened (an in-memory database has one connection, and would not
+/// survive the close).
 pub async fn open_database(config: &Config) -> Result<DatabaseConnection, StartupError> {
     let options = db::DbOptions {
         max_connections: config.db_max_connections,
     };
-    let conn = db::connect(&config.database_url, &options)
+    let url = &config.database_url;
+    let conn = db::connect(url, &options)
         .await
         .map_err(StartupError::Database)?;
     db::migrate(&conn).await.map_err(StartupError::Migrate)?;
-    Ok(conn)
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !url.starts_with("sqlite:") || in_memory {
+        return Ok(conn);
+    }
+    conn.close().await.map_err(StartupError::Database)?;
+    db::connect(url, &options)
+        .await
+        .map_err(StartupError::Database)
 }
 
 /// The JWT verifier the config asks for: none, HS256 with a secret, or
@@ -103,6 +126,20 @@ impl Application {
                     .into(),
             ));
         }
+        if [
+            config.header_read_timeout,
+            config.body_read_timeout,
+            config.request_timeout,
+            config.ws_keepalive,
+            config.ws_pong_timeout,
+        ]
+        .iter()
+        .any(Duration::is_zero)
+        {
+            return Err(StartupError::Config(
+                "timeouts and the WebSocket keep-alive interval must be longer than zero".into(),
+            ));
+        }
         let settings = Settings {
             token_ttl: config.token_ttl,
             max_group_members: config.max_group_members,
@@ -110,6 +147,12 @@ impl Application {
             event_retention: config.event_retention,
             typing_timeout: config.typing_timeout,
             delivery_flush: config.delivery_flush,
+            rate_limits: RateLimits {
+                login_per_account: config.login_rate_account,
+                login_per_address: config.login_rate_address,
+                register_per_address: config.register_rate_address,
+            },
+            max_concurrent_hashes: config.max_concurrent_hashes as usize,
             jwt: jwt_verifier(&config)?,
             admin_key: config
                 .admin_key
@@ -133,15 +176,40 @@ impl Application {
                     addr: config.listen.clone(),
                     source,
                 })?;
+        if config.production {
+            tracing::info!(
+                "production mode: no GraphiQL, no anonymous introspection, no suggestions"
+            );
+        }
+        let limits = SchemaLimits {
+            production: config.production,
+            max_aliases: config.max_aliases,
+            max_tokens: config.max_tokens,
+            max_directives: config.max_directives,
+            max_errors: config.max_errors as usize,
+        };
         let state = AppState {
-            schema: build_schema(Some(service.clone())),
+            schema: build_schema(Some(service.clone()), &limits),
             service,
             shutdown: CancellationToken::new(),
             sockets: TaskTracker::new(),
             ws: WsSettings {
                 init_timeout: config.ws_init_timeout,
-                ..WsSettings::default()
+                keepalive: config.ws_keepalive,
+                pong_timeout: config.ws_pong_timeout,
+                max_operations: config.ws_max_operations,
+                max_starting: config.ws_max_starting as usize,
+                max_per_user: config.ws_max_per_user,
+                max_per_address: config.ws_max_per_address,
             },
+            http: HttpSettings {
+                production: config.production,
+                allowed_origins: AllowedOrigins::new(&config.allowed_origins),
+                trust_forwarded_for: config.trust_forwarded_for,
+                body_read_timeout: config.body_read_timeout,
+                request_timeout: config.request_timeout,
+            },
+            caps: Default::default(),
         };
         Ok(Self {
             listener,
@@ -180,14 +248,19 @@ impl Application {
         let token = state.shutdown.clone();
         let app = router(state.clone(), self.config.metrics);
         let server_token = token.clone();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            tokio::select! {
-                () = shutdown => {}
-                () = server_token.cancelled() => {}
-            }
-            tracing::info!("shutting down: finishing requests and closing sockets");
-            server_token.cancel();
-        });
+        let server = serve(
+            self.listener,
+            app,
+            self.config.header_read_timeout,
+            async move {
+                tokio::select! {
+                    () = shutdown => {}
+                    () = server_token.cancelled() => {}
+                }
+                tracing::info!("shutting down: finishing requests and closing sockets");
+                server_token.cancel();
+            },
+        );
         tracing::info!(
             %addr,
             database = db::backend_name(state.service.db()),
@@ -207,6 +280,62 @@ impl Application {
         tracing::info!("stopped");
         result.map_err(StartupError::Serve)
     }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open
+/// requests finish. axum's own `serve` sets no timer, so a client could
+/// take forever to send its headers; here hyper's header read timeout is
+/// on, for HTTP/1 (the one slow-header attack that works on it).
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .enable_connect_protocol();
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, then go on
+                    // (as axum's `serve` does).
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        let service = app.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(remote));
+                request
+            },
+        );
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::trace!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// How often deleted conversations past their restore window are purged.

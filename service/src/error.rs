@@ -24,6 +24,9 @@ pub enum Error {
     /// The input is fine but clashes with existing state.
     #[error("{field}: {reason}")]
     Conflict { field: &'static str, reason: String },
+    /// Too many attempts: the client may try again after `retry_after`.
+    #[error("too many attempts: try again in {} s", ceil_secs(.retry_after))]
+    RateLimited { retry_after: std::time::Duration },
     /// Anything the client cannot fix. Its text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(#[from] Internal),
@@ -72,6 +75,11 @@ impl From<tokio::task::JoinError> for Error {
     fn from(err: tokio::task::JoinError) -> Self {
         Self::Internal(Internal::Join(err))
     }
+}
+
+/// Whole seconds, rounded up: what a client told to wait should wait.
+pub fn ceil_secs(duration: &std::time::Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 /// True when the database refused a row because of a unique index.

@@ -95,6 +95,10 @@ pub struct Settings {
     /// How often coalesced delivery receipts are written (each member and
     /// conversation at most once per interval).
     pub delivery_flush: Duration,
+    /// Attempts allowed at login, password change and registration.
+    pub rate_limits: accounts::RateLimits,
+    /// Password hashes computed at once; each holds ~19 MiB.
+    pub max_concurrent_hashes: usize,
 }
 
 impl Default for Settings {
@@ -108,6 +112,8 @@ impl Default for Settings {
             admin_key: None,
             typing_timeout: Duration::from_secs(6),
             delivery_flush: Duration::from_secs(1),
+            rate_limits: accounts::RateLimits::default(),
+            max_concurrent_hashes: 2,
         }
     }
 }
@@ -174,6 +180,7 @@ pub struct Service {
     typing: live::Typing,
     presence: live::Presence,
     deliveries: live::Deliveries,
+    limiters: accounts::Limiters,
 }
 
 impl Service {
@@ -201,10 +208,11 @@ impl Service {
             typing: live::Typing::start(&bus, settings.typing_timeout),
             presence: live::Presence::default(),
             deliveries,
+            limiters: accounts::Limiters::start(&settings.rate_limits),
+            passwords: accounts::Hasher::new(settings.max_concurrent_hashes),
             db,
             bus,
             settings: Arc::new(settings),
-            passwords: accounts::Hasher::new(),
             statements,
         };
         service.spawn_flusher(ended);

@@ -170,6 +170,16 @@ pub const SEARCH_PAGE_DEFAULT: u64 = limit!(SEARCH_PAGE_DEFAULT);
 /// Largest page of `searchMessages`.
 pub const SEARCH_PAGE_MAX: u64 = limit!(SEARCH_PAGE_MAX);
 
+/// NUL characters: PostgreSQL cannot store them in text and SQLite cuts
+/// strings at them in places, so text that carries one is refused, the
+/// same way on both databases, as bad input on the field it came in.
+pub(crate) fn no_nul(field: &'static str, text: &str) -> Result<()> {
+    if text.contains('\0') {
+        return Err(Error::invalid(field, "must not contain NUL characters"));
+    }
+    Ok(())
+}
+
 /// 3 to 32 characters of letters, digits, `_`, `.` and `-`. Case is kept
 /// for display; uniqueness ignores it.
 pub(crate) fn username(raw: &str) -> Result<String> {
@@ -207,6 +217,7 @@ pub(crate) fn password(field: &'static str, password: &str) -> Result<()> {
 
 /// 1 to 64 characters after trimming.
 pub(crate) fn display_name(raw: &str) -> Result<String> {
+    no_nul("displayName", raw)?;
     let name = raw.trim();
     let len = name.chars().count();
     if len == 0 || len > DISPLAY_NAME_MAX {
@@ -360,6 +371,7 @@ pub(crate) fn metadata(value: Option<serde_json::Value>) -> Result<Option<String
 /// A body trimmed, if it is at most [`BODY_MAX`] characters long; it may
 /// be empty (whether it may is the kind's rule).
 pub(crate) fn trim_body(body: &str) -> Result<&str> {
+    no_nul("body", body)?;
     let body = body.trim();
     if body.chars().count() > BODY_MAX {
         return Err(Error::invalid(
@@ -382,6 +394,7 @@ pub(crate) fn body(body: &str) -> Result<&str> {
 /// A sender's idempotency key: 1 to 64 characters.
 pub(crate) fn client_message_id(id: Option<&str>) -> Result<()> {
     if let Some(id) = id {
+        no_nul("clientMessageId", id)?;
         let len = id.chars().count();
         if len == 0 || len > CLIENT_ID_MAX {
             return Err(Error::invalid(
@@ -513,6 +526,15 @@ mod tests {
             Err(Error::Invalid { field, .. }) => field,
             other => panic!("expected a field error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        assert_eq!(field(no_nul("username", "a\0b")), "username");
+        assert!(no_nul("username", "ab").is_ok());
+        assert_eq!(field(display_name("Ada\0")), "displayName");
+        assert_eq!(field(trim_body("hi\0")), "body");
+        assert_eq!(field(client_message_id(Some("c\0"))), "clientMessageId");
     }
 
     #[test]

@@ -59,6 +59,11 @@ pub async fn spawn_host_app() -> Result<TestApp> {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> Result<TestApp> {
     let db = TestDb::new().await.context("test database")?;
     let mut config = Config::for_database(db.url()).context("default config")?;
+    // Every test registers its users from 127.0.0.1 within a second or
+    // two; the rate limit tests turn the limits back on.
+    config.login_rate_account = None;
+    config.login_rate_address = None;
+    config.register_rate_address = None;
     adjust(&mut config);
     let app = Application::build(config).await.context("app builds")?;
     let addr = app.local_addr();

@@ -22,11 +22,14 @@ async fn service() -> (Service, TestDb) {
 
 async fn user(service: &Service, name: &str) -> Viewer {
     let signed_in = service
-        .register(Register {
-            username: name.into(),
-            password: "password123".into(),
-            display_name: None,
-        })
+        .register(
+            None,
+            Register {
+                username: name.into(),
+                password: "password123".into(),
+                display_name: None,
+            },
+        )
         .await
         .unwrap();
     service.authenticate(&signed_in.token).await.unwrap()

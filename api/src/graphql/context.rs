@@ -72,3 +72,25 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
     ctx.data::<Loaders>()
         .map_err(|_| ApiError::internal("the schema was built without loaders"))
 }
+
+/// The client's network address, for rate limits; `None` when unknown.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+/// The request's client address.
+pub fn client_addr(ctx: &Context<'_>) -> Option<std::net::IpAddr> {
+    ctx.data_opt::<ClientAddr>().and_then(|c| c.0)
+}
+
+/// A WebSocket's budget of operations setting up at once: setting up reads
+/// the database, and a burst of subscribes on one socket must queue behind
+/// this budget instead of taking the whole connection pool.
+#[derive(Clone)]
+pub struct StartSlots(pub std::sync::Arc<tokio::sync::Semaphore>);
+
+/// Waits for a start-up slot of the request's socket (none over HTTP); the
+/// slot is held until the returned permit is dropped.
+pub async fn start_slot(ctx: &Context<'_>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let slots = ctx.data_opt::<StartSlots>()?;
+    slots.0.clone().acquire_owned().await.ok()
+}

@@ -13,6 +13,8 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const CONFLICT: &str = "CONFLICT";
+    /// Too many attempts; `extensions.retryAfterSeconds` says when to retry.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL: &str = "INTERNAL";
     /// The request itself is malformed (not JSON, no query, wrong method).
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
@@ -71,6 +73,13 @@ impl From<&Error> for ApiError {
                 async_graphql::Error::new(format!("{field}: {reason}")).extend_with(|_, e| {
                     e.set("code", code::CONFLICT);
                     e.set("field", *field);
+                })
+            }
+            Error::RateLimited { retry_after } => {
+                let seconds = service::error::ceil_secs(retry_after);
+                async_graphql::Error::new(err.to_string()).extend_with(|_, e| {
+                    e.set("code", code::RATE_LIMITED);
+                    e.set("retryAfterSeconds", seconds);
                 })
             }
             Error::Internal(cause) => {

@@ -16,7 +16,7 @@ use service::{
 
 use super::{
     accounts::User,
-    context::{loaders, service, viewer},
+    context::{loaders, service, start_slot, viewer},
     conversations::{Conversation, MemberRole},
     error::{ApiError, ApiResult},
     ids::{self, Kind, cursor},
@@ -537,6 +537,8 @@ async fn follow(
 ) -> ApiResult<impl Stream<Item = ApiResult<Event>> + use<>> {
     let viewer = viewer(ctx)?;
     let after = after.as_deref().map(decode_cursor).transpose()?;
+    let slot = start_slot(ctx).await;
     let stream = service(ctx)?.follow_events(viewer, after, only).await?;
+    drop(slot);
     Ok(stream.map(|item| item.map(Event::from).map_err(ApiError::from)))
 }

@@ -13,6 +13,8 @@ pub mod error;
 mod events;
 /// Global ids and opaque cursors.
 pub mod ids;
+/// Limits on documents: aliases, tokens, directives, errors.
+pub mod limits;
 /// Typing and presence.
 mod live;
 /// DataLoaders that batch what a page of results reads.
@@ -73,8 +75,31 @@ pub const MAX_DEPTH: usize = 16;
 /// pages of pages.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
+/// The document limits and production mode, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct SchemaLimits {
+    /// No "Did you mean" suggestions in errors.
+    pub production: bool,
+    pub max_aliases: usize,
+    pub max_tokens: usize,
+    pub max_directives: usize,
+    pub max_errors: usize,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            production: false,
+            max_aliases: 15,
+            max_tokens: 2000,
+            max_directives: 50,
+            max_errors: 100,
+        }
+    }
+}
+
 /// The schema, serving `service` (none when only printing the SDL).
-pub fn build_schema(service: Option<Service>) -> AppSchema {
+pub fn build_schema(service: Option<Service>, limits: &SchemaLimits) -> AppSchema {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -83,7 +108,16 @@ pub fn build_schema(service: Option<Service>) -> AppSchema {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(64)
-    .extension(request::ValidationCodes);
+    .limit_directives(limits.max_directives)
+    .extension(request::ValidationCodes)
+    .extension(limits::DocumentLimits {
+        max_aliases: limits.max_aliases,
+        max_tokens: limits.max_tokens,
+        max_errors: limits.max_errors,
+    });
+    if limits.production {
+        builder = builder.disable_suggestions();
+    }
     if let Some(service) = service {
         builder = builder.data(Loaders::new(&service)).data(service);
     }
@@ -92,7 +126,7 @@ pub fn build_schema(service: Option<Service>) -> AppSchema {
 
 /// The SDL that `schema.graphql` must match.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None, &SchemaLimits::default()).sdl()
 }
 
 #[cfg(test)]

@@ -11,9 +11,14 @@ use std::sync::Arc;
 
 use async_graphql::{
     Request, Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
+        NextValidation,
+    },
+    futures_util::stream::BoxStream,
     parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
+use futures_util::StreamExt;
 
 use super::error::code;
 
@@ -93,9 +98,28 @@ pub fn is_request_error(response: &Response) -> bool {
 }
 
 /// Tags parse errors (including the recursion limit, checked while
-/// parsing) with `GRAPHQL_PARSE_FAILED`, and validation errors (including
-/// the depth and complexity limits) with `GRAPHQL_VALIDATION_FAILED`.
+/// parsing) with `GRAPHQL_PARSE_FAILED`, validation errors (including
+/// the depth and complexity limits) with `GRAPHQL_VALIDATION_FAILED`, and
+/// errors of execution that have no code with `BAD_USER_INPUT`: resolvers'
+/// errors all carry one, so those are argument values async-graphql could
+/// not read (`until: "garbage"` for a DateTime). Codes already set stay.
 pub struct ValidationCodes;
+
+fn tag(mut error: ServerError, code: &'static str) -> ServerError {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+    error
+}
+
+fn tag_response(mut response: Response) -> Response {
+    response.errors = std::mem::take(&mut response.errors)
+        .into_iter()
+        .map(|e| tag(e, code::BAD_USER_INPUT))
+        .collect();
+    response
+}
 
 impl ExtensionFactory for ValidationCodes {
     fn create(&self) -> Arc<dyn Extension> {
@@ -112,12 +136,27 @@ impl Extension for ValidationCodes {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut e| {
-            e.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", code::GRAPHQL_PARSE_FAILED);
-            e
-        })
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| tag(e, code::GRAPHQL_PARSE_FAILED))
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        tag_response(next.run(ctx, operation_name).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(tag_response).boxed()
     }
 
     async fn validation(
@@ -128,12 +167,7 @@ impl Extension for ValidationCodes {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|mut e| {
-                    e.extensions
-                        .get_or_insert_with(Default::default)
-                        .set("code", code::GRAPHQL_VALIDATION_FAILED);
-                    e
-                })
+                .map(|e| tag(e, code::GRAPHQL_VALIDATION_FAILED))
                 .collect()
         })
     }

@@ -2,12 +2,12 @@
 //! specification: content negotiation, 4xx for requests that cannot run
 //! (with `application/graphql-response+json`), 405 for mutations over GET.
 
-use std::time::Instant;
+use std::{net::SocketAddr, time::Instant};
 
 use async_graphql::{Request, ServerError, parser::types::OperationType};
 use axum::{
-    body::Bytes,
-    extract::{RawQuery, State},
+    body::Body,
+    extract::{ConnectInfo, Extension, RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response as HttpResponse},
 };
@@ -15,19 +15,48 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::{
-    AppState,
+    AppState, MAX_BODY,
+    client::client_addr,
     negotiate::{self, Media},
 };
 use crate::graphql::{
-    context::Auth,
+    context::{Auth, ClientAddr},
     error::code,
     request::{self, RequestError},
 };
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+pub async fn post(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResponse {
     let Some(media) = negotiate::negotiate(&headers) else {
         return not_acceptable();
     };
+    // The whole body within the deadline: a client trickling it byte by
+    // byte must not hold the connection.
+    let body = match tokio::time::timeout(
+        state.http.body_read_timeout,
+        axum::body::to_bytes(body, MAX_BODY),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return error_response(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                RequestError::bad_request(format!("the body is larger than {MAX_BODY} bytes")),
+            );
+        }
+        Err(_) => return super::request_timeout(),
+    };
+    let client = client_addr(
+        peer.as_ref().map(|p| &p.0),
+        &headers,
+        state.http.trust_forwarded_for,
+    );
     if !negotiate::is_json_body(&headers) {
         return error_response(
             media,
@@ -39,14 +68,20 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(request) => request,
         Err(err) => return error_response(media, StatusCode::BAD_REQUEST, err),
     };
-    execute(state, headers, media, request, false).await
+    execute(state, headers, client, media, request, false).await
 }
 
 pub async fn get(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> HttpResponse {
+    let client = client_addr(
+        peer.as_ref().map(|p| &p.0),
+        &headers,
+        state.http.trust_forwarded_for,
+    );
     let Some(media) = negotiate::negotiate(&headers) else {
         return not_acceptable();
     };
@@ -68,7 +103,7 @@ pub async fn get(
                 );
             }
         };
-    execute(state, headers, media, request, true).await
+    execute(state, headers, client, media, request, true).await
 }
 
 fn parse_body(body: &[u8]) -> Result<Request, RequestError> {
@@ -90,6 +125,7 @@ fn parse_body(body: &[u8]) -> Result<Request, RequestError> {
 async fn execute(
     state: AppState,
     headers: HeaderMap,
+    client: Option<std::net::IpAddr>,
     media: Media,
     mut request: Request,
     via_get: bool,
@@ -132,10 +168,13 @@ async fn execute(
         user_id = auth.viewer().map(|v| v.user_id),
         host_app = matches!(auth, Auth::HostApp),
     );
+    if state.http.production && matches!(auth, Auth::Anonymous | Auth::Invalid) {
+        request = request.disable_introspection();
+    }
     let started = Instant::now();
     let response = state
         .schema
-        .execute(request.data(auth))
+        .execute(request.data(auth).data(ClientAddr(client)))
         .instrument(span.clone())
         .await;
     span.in_scope(|| {

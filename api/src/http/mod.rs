@@ -1,22 +1,53 @@
 //! The HTTP surface: routes, shared state, and GraphiQL.
 
+pub mod caps;
+pub mod client;
 mod graphql;
 mod negotiate;
+pub mod origin;
 pub mod ws;
+
+use std::time::Duration;
 
 use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
-    response::Html,
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
     routing::get,
 };
 use service::Service;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use tower_http::trace::TraceLayer;
+use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::graphql::AppSchema;
 
 pub use ws::WsSettings;
+
+/// Per-app HTTP settings.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// No GraphiQL, no introspection without a token.
+    pub production: bool,
+    pub allowed_origins: origin::AllowedOrigins,
+    pub trust_forwarded_for: bool,
+    /// Time a client has to send a whole request body.
+    pub body_read_timeout: Duration,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            production: false,
+            allowed_origins: origin::AllowedOrigins::default(),
+            trust_forwarded_for: false,
+            body_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
 
 /// Largest request body accepted (413 beyond it).
 pub const MAX_BODY: usize = 256 * 1024;
@@ -31,6 +62,9 @@ pub struct AppState {
     /// Open WebSockets; shutdown waits for them to close.
     pub sockets: TaskTracker,
     pub ws: WsSettings,
+    pub http: HttpSettings,
+    /// Open sockets per user and per address.
+    pub caps: caps::SocketCaps,
 }
 
 pub fn router(state: AppState, metrics: bool) -> Router {
@@ -38,14 +72,33 @@ pub fn router(state: AppState, metrics: bool) -> Router {
     if metrics {
         router = router.route("/metrics", get(metrics_text));
     }
+    if !state.http.production {
+        router = router.route("/", get(graphiql));
+    }
+    let request_timeout = state.http.request_timeout;
     router
-        .route("/", get(graphiql))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/health", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The WebSocket route answers at once; its socket lives on
+        // outside the request, with its own deadlines.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// 408 for a client too slow to send its request.
+pub(crate) fn request_timeout() -> Response {
+    (
+        StatusCode::REQUEST_TIMEOUT,
+        [(axum::http::header::CONNECTION, "close")],
+        "request timeout: send the request faster\n",
+    )
+        .into_response()
 }
 
 /// Counters in the Prometheus text format.

@@ -7,15 +7,31 @@
 //! here, on top of async-graphql's `execute_stream`.
 //!
 //! One task per socket multiplexes the client's frames, every running
-//! operation, keep-alives and the server's shutdown; nothing is spawned per
-//! operation, so an idle socket costs little more than its buffers.
+//! operation, keep-alives, the end of its session and the server's
+//! shutdown; nothing is spawned per operation, so an idle socket costs
+//! little more than its buffers.
+//!
+//! While the socket waits (for a send, or for its own token check), its
+//! operations are not polled, and one that is mid-query keeps its pool
+//! connection. So operations set up (and queries run) at most
+//! [`WsSettings::max_starting`] at a time: one socket holds at most that
+//! many connections, and its own check always finds a free one.
+//!
+//! A socket ends with 4403 the moment its session ends: revocations come
+//! from the service over the bus, expiry from a timer set at
+//! `connection_init`.
 
-use std::{pin::Pin, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+    sync::Arc,
+    time::Duration,
+};
 
-use async_graphql::{Request, Response, ServerError};
+use async_graphql::{Request, Response, ServerError, parser::types::OperationType};
 use axum::{
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, Extension, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, WebSocket},
     },
     http::{HeaderMap, StatusCode, header},
@@ -24,12 +40,13 @@ use axum::{
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use service::{Viewer, live::PresenceGuard};
+use service::{Viewer, events::Revoked, live::PresenceGuard};
+use tokio::sync::{Semaphore, broadcast};
 use tokio_stream::StreamMap;
 
-use super::AppState;
+use super::{AppState, caps::Slot, client::client_addr};
 use crate::graphql::{
-    context::Auth,
+    context::{Auth, ClientAddr, StartSlots},
     error::code,
     request::{self, RequestError},
 };
@@ -43,10 +60,10 @@ const MAX_MESSAGE: usize = 64 * 1024;
 /// Socket read buffer. The default (128 KiB) would dominate the cost of an
 /// idle connection; messages larger than this still arrive, in pieces.
 const READ_BUFFER: usize = 4 * 1024;
-/// Operations one socket may run at once.
-const MAX_OPERATIONS: usize = 100;
 /// How long one send may block on a client that does not read.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A timer that never fires in practice (`Sleep` needs some deadline).
+const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Per-app WebSocket settings.
 #[derive(Clone, Debug)]
@@ -55,6 +72,16 @@ pub struct WsSettings {
     pub init_timeout: Duration,
     /// Interval between keep-alive pings.
     pub keepalive: Duration,
+    /// Time a peer has to answer a ping (any frame counts).
+    pub pong_timeout: Duration,
+    /// Operations one socket may run at once.
+    pub max_operations: usize,
+    /// Operations of one socket setting up at once.
+    pub max_starting: usize,
+    /// Open sockets per user.
+    pub max_per_user: usize,
+    /// Open sockets per client address.
+    pub max_per_address: usize,
 }
 
 impl Default for WsSettings {
@@ -62,6 +89,11 @@ impl Default for WsSettings {
         Self {
             init_timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(25),
+            pong_timeout: Duration::from_secs(20),
+            max_operations: 100,
+            max_starting: 2,
+            max_per_user: 32,
+            max_per_address: 256,
         }
     }
 }
@@ -74,12 +106,42 @@ enum Protocol {
 
 pub async fn upgrade(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> HttpResponse {
     if state.shutdown.is_cancelled() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    if !state.http.allowed_origins.allows(&headers) {
+        tracing::info!(origin = ?headers.get(header::ORIGIN), "websocket from a foreign origin refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "this origin may not open a WebSocket here (see --allowed-origins)\n",
+        )
+            .into_response();
+    }
+    let client = client_addr(
+        peer.as_ref().map(|p| &p.0),
+        &headers,
+        state.http.trust_forwarded_for,
+    );
+    let address_slot = match client {
+        Some(addr) => match state.caps.by_address.take(addr, state.ws.max_per_address) {
+            Some(slot) => Some(slot),
+            None => {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many WebSockets from this address\n",
+                )
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    // Subscribed before the socket signs in, so that no revocation between
+    // the check of its token and the first `recv` is missed.
+    let revoked = state.service.bus().subscribe_revoked();
     let ws = ws.protocols([GRAPHQL_TRANSPORT_WS, GRAPHQL_WS]);
     let protocol = match ws.selected_protocol().and_then(|p| p.to_str().ok()) {
         Some(GRAPHQL_TRANSPORT_WS) => Some(Protocol::TransportWs),
@@ -100,14 +162,21 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
             let _guard = guard;
+            let _address_slot = address_slot;
+            let start_slots = StartSlots(Arc::new(Semaphore::new(state.ws.max_starting.max(1))));
             let mut connection = Connection {
                 socket,
                 state,
                 header_token,
+                client,
                 init_received: false,
                 viewer: None,
                 token: None,
                 presence: None,
+                user_slot: None,
+                revoked: Some(revoked),
+                expires_in: None,
+                start_slots,
                 operations: StreamMap::new(),
             };
             match protocol {
@@ -164,12 +233,20 @@ struct Connection {
     init_received: bool,
     viewer: Option<Viewer>,
     /// The token the socket signed in with (a session token or a host-app
-    /// JWT), checked again for every operation so that a revoked or expired
-    /// one stops at once.
+    /// JWT), checked again for every operation and when revocations were
+    /// missed (the bus lagged).
     token: Option<String>,
     /// Keeps the viewer online from `connection_ack` until the socket's
     /// task ends, however it ends (the guard goes with the connection).
     presence: Option<PresenceGuard>,
+    client: Option<IpAddr>,
+    /// The viewer's place among their open sockets.
+    user_slot: Option<Slot<i64>>,
+    /// Sessions ending; `None` once the bus is gone.
+    revoked: Option<broadcast::Receiver<Revoked>>,
+    /// Time left until the credential expires, from `connection_init`.
+    expires_in: Option<Duration>,
+    start_slots: StartSlots,
     /// Running operations by client id. Each yields its responses numbered
     /// from 0, then `None` when it ends.
     operations: StreamMap<String, Operation>,
@@ -185,24 +262,55 @@ impl Connection {
             settings.keepalive,
         );
         let shutdown = self.state.shutdown.clone();
+        let expiry = tokio::time::sleep(FAR);
+        tokio::pin!(expiry);
+        let mut expiry_set = false;
+        let pong_deadline = tokio::time::sleep(FAR);
+        tokio::pin!(pong_deadline);
+        let mut awaiting_pong = false;
         loop {
+            if !expiry_set && let Some(left) = self.expires_in {
+                expiry.as_mut().reset(tokio::time::Instant::now() + left);
+                expiry_set = true;
+            }
             let flow = tokio::select! {
                 () = shutdown.cancelled() => Flow::Close(1001, "Server shutting down".into()),
                 () = &mut init_deadline, if self.viewer.is_none() => {
                     Flow::Close(4408, "Connection initialisation timeout".into())
                 }
-                incoming = self.socket.recv() => match incoming {
+                () = &mut expiry, if expiry_set => {
+                    Flow::Close(4403, "Forbidden: the session has expired".into())
+                }
+                () = &mut pong_deadline, if awaiting_pong => {
+                    Flow::Close(1011, "Keep-alive timeout: no pong".into())
+                }
+                revoked = recv_revoked(&mut self.revoked), if self.viewer.is_some() => {
+                    self.on_revoked(revoked).await
+                }
+                incoming = self.socket.recv() => {
+                    // Any frame shows the peer is there.
+                    awaiting_pong = false;
+                    match incoming {
                     Some(Ok(Message::Text(text))) => self.on_message(protocol, text.as_str()).await,
                     Some(Ok(Message::Binary(_))) => {
                         Flow::Close(4400, "Binary messages are not supported".into())
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Stop,
+                    }
                 },
                 Some((id, (index, response))) = self.operations.next(), if !self.operations.is_empty() => {
                     self.on_result(protocol, id, index, response).await
                 }
-                _ = keepalive.tick() => self.keepalive(protocol).await,
+                _ = keepalive.tick() => {
+                    if !awaiting_pong {
+                        awaiting_pong = true;
+                        pong_deadline
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + settings.pong_timeout);
+                    }
+                    self.keepalive(protocol).await
+                }
             };
             match flow {
                 Flow::Continue => {}
@@ -281,6 +389,30 @@ impl Connection {
             }
             return Flow::Close(4403, "Forbidden".into());
         };
+        let Some(user_slot) = self
+            .state
+            .caps
+            .by_user
+            .take(viewer.user_id, self.state.ws.max_per_user)
+        else {
+            return Flow::Close(4429, "Too many sockets for this user".into());
+        };
+        if let Some(token) = &token {
+            match self.state.service.credential_expiry(token).await {
+                Ok(at) => {
+                    let left = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                    self.expires_in = Some(left);
+                }
+                Err(service::Error::Unauthenticated(_)) => {
+                    return Flow::Close(4403, "Forbidden".into());
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "websocket authentication failed");
+                    return Flow::Close(4500, "Internal server error".into());
+                }
+            }
+        }
+        self.user_slot = Some(user_slot);
         self.viewer = Some(viewer);
         self.token = token;
         self.presence = Some(self.state.service.connect_presence(viewer.user_id));
@@ -298,6 +430,10 @@ impl Connection {
         if self.operations.contains_key(&id) {
             return Flow::Close(4409, format!("Subscriber for {id} already exists"));
         }
+        // Revocations on this instance close the socket at once; one made
+        // on another instance (until the bus spans instances) or missed is
+        // caught here. Paused operations hold at most `max_starting` pool
+        // connections, so this query always finds one.
         if let Some(token) = &self.token {
             match self.state.service.authenticate(token).await {
                 Ok(current) if current == viewer => {}
@@ -310,9 +446,10 @@ impl Connection {
                 }
             }
         }
-        if self.operations.len() >= MAX_OPERATIONS {
+        let max_operations = self.state.ws.max_operations;
+        if self.operations.len() >= max_operations {
             let error = RequestError::bad_request(format!(
-                "at most {MAX_OPERATIONS} operations may run on one connection"
+                "at most {max_operations} operations may run on one connection"
             ));
             return self.send_errors(protocol, &id, &error.errors).await;
         }
@@ -331,10 +468,26 @@ impl Connection {
             ),
             started: std::time::Instant::now(),
         };
-        let responses = self
-            .state
-            .schema
-            .execute_stream(request.data(Auth::Viewer(viewer)))
+        let request = request
+            .data(Auth::Viewer(viewer))
+            .data(ClientAddr(self.client))
+            .data(self.start_slots.clone());
+        let responses = match kind {
+            // Subscriptions take a start-up slot while they set up (see
+            // `context::start_slot`); queries and mutations for their
+            // whole run.
+            OperationType::Subscription => self.state.schema.execute_stream(request).boxed(),
+            _ => {
+                let schema = self.state.schema.clone();
+                let slots = self.start_slots.0.clone();
+                stream::once(async move {
+                    let _slot = slots.acquire_owned().await.ok();
+                    schema.execute(request).await
+                })
+                .boxed()
+            }
+        };
+        let responses = responses
             .map(Some)
             .chain(stream::once(async move {
                 drop(log);
@@ -397,9 +550,45 @@ impl Connection {
         flow
     }
 
+    /// A session ended somewhere: if it is this socket's, the socket ends.
+    async fn on_revoked(&mut self, revoked: Result<Revoked, broadcast::error::RecvError>) -> Flow {
+        let Some(viewer) = self.viewer else {
+            return Flow::Continue;
+        };
+        match revoked {
+            Ok(revoked) if revoked.ends(&viewer) => {
+                Flow::Close(4403, "Forbidden: the session has ended".into())
+            }
+            Ok(_) => Flow::Continue,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                // Some revocations were missed: ask the database.
+                let Some(token) = self.token.clone() else {
+                    return Flow::Continue;
+                };
+                match self.state.service.authenticate(&token).await {
+                    Ok(current) if current == viewer => Flow::Continue,
+                    Ok(_) | Err(service::Error::Unauthenticated(_)) => {
+                        Flow::Close(4403, "Forbidden: the session has ended".into())
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "websocket authentication failed");
+                        Flow::Close(4500, "Internal server error".into())
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                self.revoked = None;
+                Flow::Continue
+            }
+        }
+    }
+
     async fn keepalive(&mut self, protocol: Protocol) -> Flow {
-        if protocol == Protocol::LegacyWs && self.viewer.is_some() {
-            return self.send(&json!({"type": "ka"})).await;
+        if protocol == Protocol::LegacyWs
+            && self.viewer.is_some()
+            && let Flow::Stop = self.send(&json!({"type": "ka"})).await
+        {
+            return Flow::Stop;
         }
         match tokio::time::timeout(
             SEND_TIMEOUT,
@@ -443,6 +632,16 @@ impl Drop for OperationLog {
         self.span.in_scope(|| {
             tracing::info!(duration = ?self.started.elapsed(), "graphql operation");
         });
+    }
+}
+
+/// The next revocation; never, once the bus is gone.
+async fn recv_revoked(
+    revoked: &mut Option<broadcast::Receiver<Revoked>>,
+) -> Result<Revoked, broadcast::error::RecvError> {
+    match revoked {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 

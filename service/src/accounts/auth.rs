@@ -1,6 +1,8 @@
 //! Accounts and sessions: register, log in, log out, and turning a bearer
 //! token (a session token, or a host-app JWT) back into a [`Viewer`].
 
+use std::net::IpAddr;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{session, user};
 use rand::{TryRngCore, rngs::OsRng};
@@ -13,6 +15,7 @@ use crate::{
     accounts::mark_seen,
     db,
     error::{Error, Internal, Result, is_unique_violation},
+    events::Revoked,
     time::now,
     validate::{self, PASSWORD_MAX, USERNAME_MAX},
 };
@@ -33,9 +36,12 @@ pub struct SignedIn {
 }
 
 impl Service {
+    /// `client` is the caller's address, for the registration rate limit.
     #[tracing::instrument(skip_all, fields(username = %input.username))]
-    pub async fn register(&self, input: Register) -> Result<SignedIn> {
+    pub async fn register(&self, client: Option<IpAddr>, input: Register) -> Result<SignedIn> {
         let username = validate::username(&input.username)?;
+        validate::no_nul("password", &input.password)?;
+        self.limit_registration(client)?;
         validate::password("password", &input.password)?;
         let display_name = match input.display_name {
             Some(name) => validate::display_name(&name)?,
@@ -77,10 +83,19 @@ impl Service {
     }
 
     /// Unknown users and wrong passwords get the same error after the same
-    /// amount of hashing work.
+    /// amount of hashing work. Attempts are rate limited per account and
+    /// per `client` address, before any of that work.
     #[tracing::instrument(skip_all, fields(username = %username))]
-    pub async fn login(&self, username: &str, password: String) -> Result<SignedIn> {
+    pub async fn login(
+        &self,
+        client: Option<IpAddr>,
+        username: &str,
+        password: String,
+    ) -> Result<SignedIn> {
+        validate::no_nul("username", username)?;
+        validate::no_nul("password", &password)?;
         let key = username.trim().to_lowercase();
+        self.limit_password_check(client, &key)?;
         let user = if key.len() <= USERNAME_MAX {
             self.find_by_username_key(&key).await?
         } else {
@@ -122,6 +137,10 @@ impl Service {
             .exec(&*txn)
             .await?;
         txn.commit().await?;
+        self.announce_revoked(Revoked::Session {
+            user_id: viewer.user_id,
+            session_id,
+        });
         Ok(deleted.rows_affected > 0)
     }
 

@@ -34,6 +34,10 @@ pub(crate) struct Claims {
     /// a string is ignored rather than failing the sign-in.
     #[serde(default)]
     pub name: Option<serde_json::Value>,
+    /// Expiry, in seconds since the epoch (required and checked by the
+    /// verifier); live connections end then.
+    #[serde(default)]
+    pub exp: u64,
 }
 
 impl Claims {
@@ -94,6 +98,11 @@ impl JwtVerifier {
         // Checked only when an audience is configured (see `with_audience`).
         validation.validate_aud = false;
         Self { key, validation }
+    }
+
+    /// The clock skew tolerated past `exp`, in seconds.
+    pub(crate) fn leeway_secs(&self) -> u64 {
+        self.validation.leeway
     }
 
     /// Tolerance for clocks that disagree, applied to `exp` and `nbf`.

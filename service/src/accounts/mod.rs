@@ -1,6 +1,8 @@
 //! Who people are and how they sign in: accounts and passwords, profiles,
 //! sessions, host-app identities (JWTs, external ids, the admin key).
 
+/// Password hashes on a small pool of threads that reuse their buffers.
+mod argon2_pool;
 /// Registering, signing in and out, and authenticating a token.
 mod auth;
 /// Users the host app brings along, by its own ids.
@@ -15,6 +17,10 @@ mod last_seen;
 mod password;
 /// Changing one's own profile and password.
 mod profile;
+/// Limits on password guessing and registrations.
+mod rate_limit;
+/// Ending live connections of sessions that ended.
+mod revocation;
 /// Listing and revoking one's sessions.
 mod sessions;
 /// Looking users up and searching them.
@@ -30,3 +36,5 @@ pub(crate) use last_seen::mark_seen;
 pub(crate) use password::Hasher;
 pub use profile::UpdateProfile;
 pub(crate) use profile::validate_profile;
+pub(crate) use rate_limit::Limiters;
+pub use rate_limit::{Rate, RateLimits};

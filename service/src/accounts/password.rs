@@ -1,6 +1,7 @@
 //! Argon2id password hashing, off the async threads and with bounded
 //! concurrency: each hash takes ~19 MiB and tens of milliseconds of CPU, so
-//! a burst of logins must queue rather than exhaust memory.
+//! a burst of logins must queue rather than exhaust memory (the buffers
+//! are reused: see [`super::argon2_pool`]).
 
 use std::sync::{
     Arc,
@@ -8,23 +9,21 @@ use std::sync::{
 };
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+    Algorithm, Argon2, PasswordHasher, Version,
     password_hash::{SaltString, rand_core::OsRng},
 };
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 
-use crate::error::{Error, Internal, Result};
+use super::argon2_pool::{Argon2Pool, params};
+use crate::error::Result;
 
-/// OWASP's minimum for argon2id: m=19456 KiB, t=2, p=1.
 fn argon2() -> Result<Argon2<'static>> {
-    let params = Params::new(19_456, 2, 1, None)
-        .map_err(|e| Error::Internal(Internal::Crypto(e.to_string())))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params()?))
 }
 
 #[derive(Clone)]
 pub(crate) struct Hasher {
-    permits: Arc<Semaphore>,
+    pool: Argon2Pool,
     /// A hash of nothing in particular, verified when a login names an
     /// unknown user so that it costs as much as a wrong password.
     decoy: Arc<OnceCell<String>>,
@@ -35,8 +34,8 @@ pub(crate) struct Hasher {
 }
 
 impl Hasher {
-    pub fn new() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    /// `concurrency` hashes may run at once, each with its own buffer.
+    pub fn new(concurrency: usize) -> Self {
         // Computed now, so that the first login of an unknown user costs no
         // more than later ones (a lazily built decoy would be a timing tell).
         let salt = SaltString::generate(&mut OsRng);
@@ -45,7 +44,7 @@ impl Hasher {
             .and_then(|a| a.hash_password(b"parley-decoy-password", &salt).ok())
             .map(|h| h.to_string());
         Self {
-            permits: Arc::new(Semaphore::new(cores)),
+            pool: Argon2Pool::new(concurrency),
             decoy: Arc::new(OnceCell::new_with(decoy)),
             verifications: Arc::default(),
         }
@@ -56,15 +55,7 @@ impl Hasher {
     }
 
     pub async fn hash(&self, password: String) -> Result<String> {
-        let _permit = self.permits.acquire().await.map_err(internal)?;
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2()?
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(internal)
-        })
-        .await?
+        self.pool.hash(password).await
     }
 
     /// Checks `password` against `hash`; with no hash (unknown user), checks
@@ -79,19 +70,8 @@ impl Hasher {
                 .await?
                 .clone(),
         };
-        let _permit = self.permits.acquire().await.map_err(internal)?;
-        let matches = tokio::task::spawn_blocking(move || -> Result<bool> {
-            let parsed = PasswordHash::new(&hash).map_err(internal)?;
-            Ok(argon2()?
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await??;
+        let matches = self.pool.verify(password, hash).await?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
         Ok(known && matches)
     }
-}
-
-fn internal(err: impl std::fmt::Display) -> Error {
-    Error::Internal(Internal::Crypto(err.to_string()))
 }

@@ -1,11 +1,14 @@
 //! The viewer's own account: the profile others see, and the password.
 
+use std::net::IpAddr;
+
 use entity::{session, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
 
 use crate::{
     Service, Viewer,
     error::{Error, Result},
+    events::Revoked,
     time::now,
     validate::{self, PASSWORD_MAX},
 };
@@ -59,16 +62,22 @@ impl Service {
 
     /// Replaces the password after checking the current one, and ends every
     /// other session of the user: whoever knew the old password is signed
-    /// out everywhere but here.
+    /// out everywhere but here. Checking the current password counts
+    /// against the same limits as logging in (`client` is the caller's
+    /// address).
     #[tracing::instrument(skip_all, fields(user_id = viewer.user_id))]
     pub async fn change_password(
         &self,
+        client: Option<IpAddr>,
         viewer: &Viewer,
         current_password: String,
         new_password: String,
     ) -> Result<()> {
         validate::password("newPassword", &new_password)?;
+        validate::no_nul("newPassword", &new_password)?;
+        validate::no_nul("currentPassword", &current_password)?;
         let user = self.me(viewer).await?;
+        self.limit_password_check(client, &user.username_key)?;
         let Some(hash) = user.password_hash.clone() else {
             return Err(Error::Forbidden(
                 "this account has no password: it signs in through the host app",
@@ -105,6 +114,10 @@ impl Service {
         }
         let ended = others.exec(&*txn).await?;
         txn.commit().await?;
+        self.announce_revoked(Revoked::UserSessions {
+            user_id: user.id,
+            except: viewer.session(),
+        });
         tracing::info!(sessions_ended = ended.rows_affected, "password changed");
         Ok(())
     }

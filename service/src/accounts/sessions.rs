@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use crate::{
     Service, Viewer,
     error::{Error, Result},
+    events::Revoked,
     page::{Page, PageArgs, Window},
     time::now,
 };
@@ -49,6 +50,10 @@ impl Service {
         if deleted.rows_affected == 0 {
             return Err(Error::NotFound("session"));
         }
+        self.announce_revoked(Revoked::Session {
+            user_id: viewer.user_id,
+            session_id: id,
+        });
         Ok(())
     }
 }

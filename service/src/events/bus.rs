@@ -20,6 +20,8 @@ use std::{
 use entity::{event, message};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use crate::Viewer;
+
 /// Events a topic's channel can hold before its slowest receiver lags. A
 /// conversation rarely gets this many messages between two polls of a
 /// healthy subscriber; one that does falls back to the database.
@@ -60,6 +62,10 @@ type Topics = HashMap<Topic, broadcast::Sender<Arc<Event>>>;
 /// event and keeps those its viewer may see.
 const LOG_CAPACITY: usize = 4096;
 
+/// Revocations the channel holds before a slow socket lags; one that lags
+/// checks its credential against the database instead.
+const REVOKED_CAPACITY: usize = 256;
+
 /// Owned by the running app; clones share the same topics.
 #[derive(Clone)]
 pub struct EventBus {
@@ -68,6 +74,8 @@ pub struct EventBus {
     log: broadcast::Sender<Arc<LoggedEvent>>,
     /// Events nobody stores: typing, presence, streamed text.
     ephemeral: broadcast::Sender<Arc<Ephemeral>>,
+    /// Sessions that ended: live connections of theirs must close.
+    revoked: broadcast::Sender<Revoked>,
 }
 
 impl Default for EventBus {
@@ -76,6 +84,7 @@ impl Default for EventBus {
             topics: Arc::default(),
             log: broadcast::channel(LOG_CAPACITY).0,
             ephemeral: broadcast::channel(LOG_CAPACITY).0,
+            revoked: broadcast::channel(REVOKED_CAPACITY).0,
         }
     }
 }
@@ -147,6 +156,15 @@ impl EventBus {
 
     pub fn subscribe_ephemeral(&self) -> broadcast::Receiver<Arc<Ephemeral>> {
         self.ephemeral.subscribe()
+    }
+
+    pub fn publish_revoked(&self, revoked: Revoked) {
+        let _ = self.revoked.send(revoked);
+    }
+
+    /// Sessions ending from now on.
+    pub fn subscribe_revoked(&self) -> broadcast::Receiver<Revoked> {
+        self.revoked.subscribe()
     }
 
     fn topics(&self) -> std::sync::MutexGuard<'_, Topics> {
@@ -228,5 +246,81 @@ impl Drop for Subscription {
         {
             topics.remove(&self.topic);
         }
+    }
+}
+
+/// Sessions that just ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// One session.
+    Session { user_id: i64, session_id: i64 },
+    /// Every session of a user, but `except` (the one that asked).
+    UserSessions { user_id: i64, except: Option<i64> },
+}
+
+impl Revoked {
+    /// True when a viewer signed in with this session can no longer act.
+    /// Viewers without a session row (host-app JWTs) end only by expiry.
+    pub fn ends(&self, viewer: &Viewer) -> bool {
+        let Some(session_id) = viewer.session() else {
+            return false;
+        };
+        match *self {
+            Revoked::Session {
+                session_id: ended, ..
+            } => ended == session_id,
+            Revoked::UserSessions { user_id, except } => {
+                user_id == viewer.user_id && except != Some(session_id)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_a_revocation_ends() {
+        let viewer = Viewer {
+            user_id: 7,
+            session_id: 70,
+        };
+        let jwt_viewer = Viewer {
+            user_id: 7,
+            session_id: Viewer::NO_SESSION,
+        };
+        let one = Revoked::Session {
+            user_id: 7,
+            session_id: 70,
+        };
+        assert!(one.ends(&viewer));
+        assert!(
+            !Revoked::Session {
+                user_id: 7,
+                session_id: 71
+            }
+            .ends(&viewer)
+        );
+        let others = Revoked::UserSessions {
+            user_id: 7,
+            except: Some(71),
+        };
+        assert!(others.ends(&viewer));
+        assert!(
+            !Revoked::UserSessions {
+                user_id: 7,
+                except: Some(70)
+            }
+            .ends(&viewer)
+        );
+        assert!(
+            !Revoked::UserSessions {
+                user_id: 8,
+                except: None
+            }
+            .ends(&viewer)
+        );
+        assert!(!others.ends(&jwt_viewer));
     }
 }

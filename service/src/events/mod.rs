@@ -9,7 +9,7 @@ mod log;
 /// The `events` stream: replay from a cursor, then live.
 mod stream;
 
-pub use bus::{Ephemeral, Event, EventBus, LoggedEvent, Received, Subscription, Topic};
+pub use bus::{Ephemeral, Event, EventBus, LoggedEvent, Received, Revoked, Subscription, Topic};
 pub use log::NewEvent;
 pub(crate) use log::{EventLog, READ_BATCH, high_water, record};
 pub use stream::Followed;

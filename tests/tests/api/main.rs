@@ -20,5 +20,6 @@ mod profile;
 mod rich_messages;
 mod schema;
 mod search;
+mod security;
 mod subscriptions;
 mod websocket;

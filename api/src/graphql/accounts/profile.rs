@@ -5,7 +5,7 @@ use service::accounts::UpdateProfile;
 
 use crate::graphql::{
     accounts::User,
-    context::{service, viewer},
+    context::{client_addr, service, viewer},
     error::ApiResult,
 };
 
@@ -54,7 +54,7 @@ impl AccountSettingsMutation {
     ) -> ApiResult<bool> {
         let viewer = viewer(ctx)?;
         service(ctx)?
-            .change_password(&viewer, current_password, new_password)
+            .change_password(client_addr(ctx), &viewer, current_password, new_password)
             .await?;
         Ok(true)
     }

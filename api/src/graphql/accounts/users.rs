@@ -8,7 +8,7 @@ use service::{accounts::Register, page::PageArgs};
 
 use crate::graphql::{
     accounts::{AuthPayload, User},
-    context::{service, viewer},
+    context::{client_addr, service, viewer},
     error::ApiResult,
     ids::{self, Kind, cursor},
     paging::page_cost,
@@ -83,11 +83,14 @@ impl AccountMutation {
     /// Creates an account and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
         let signed_in = service(ctx)?
-            .register(Register {
-                username: input.username,
-                password: input.password,
-                display_name: input.display_name,
-            })
+            .register(
+                client_addr(ctx),
+                Register {
+                    username: input.username,
+                    password: input.password,
+                    display_name: input.display_name,
+                },
+            )
             .await?;
         Ok(AuthPayload {
             token: signed_in.token,
@@ -99,7 +102,9 @@ impl AccountMutation {
     /// A new session for an existing account. Unknown usernames and wrong
     /// passwords get the same `UNAUTHENTICATED` error.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
-        let signed_in = service(ctx)?.login(&input.username, input.password).await?;
+        let signed_in = service(ctx)?
+            .login(client_addr(ctx), &input.username, input.password)
+            .await?;
         Ok(AuthPayload {
             token: signed_in.token,
             expires_at: signed_in.expires_at,

@@ -5,7 +5,7 @@ use futures_util::{Stream, StreamExt};
 use service::messages::SendMessage;
 
 use crate::graphql::{
-    context::{service, viewer},
+    context::{service, start_slot, viewer},
     error::{ApiError, ApiResult},
     ids::{self, Kind},
     messages::Message,
@@ -76,7 +76,9 @@ impl MessageSubscription {
     ) -> Result<impl Stream<Item = ApiResult<Message>> + use<>, ApiError> {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Conversation, &conversation_id, "conversationId")?;
+        let slot = start_slot(ctx).await;
         let stream = service(ctx)?.follow_messages(viewer, id, after_seq).await?;
+        drop(slot);
         Ok(stream.map(|item| item.map(|m| Message(m, None)).map_err(ApiError::from)))
     }
 }

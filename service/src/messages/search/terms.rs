@@ -7,7 +7,7 @@
 
 use crate::{
     error::{Error, Result},
-    validate::{SEARCH_QUERY_MAX, SEARCH_TERMS_MAX},
+    validate::{self, SEARCH_QUERY_MAX, SEARCH_TERMS_MAX},
 };
 
 /// One word of a query.
@@ -22,6 +22,7 @@ pub struct Term {
 
 /// The query's terms, in order, without repeats. Every term must match.
 pub fn parse(query: &str) -> Result<Vec<Term>> {
+    validate::no_nul("query", query)?;
     if query.chars().count() > SEARCH_QUERY_MAX {
         return Err(Error::invalid(
             "query",

@@ -67,6 +67,9 @@ enum Scenario {
     Reconnect,
     Events,
     Search,
+    /// Hostile clients: subscribe, login and ping floods, memory after
+    /// logins, socket caps (issue 12).
+    Abuse,
     All,
 }
 
@@ -99,6 +102,7 @@ async fn main() -> Result<()> {
             Scenario::Reconnect,
             Scenario::Events,
             Scenario::Search,
+            Scenario::Abuse,
         ];
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -132,6 +136,7 @@ async fn main() -> Result<()> {
             Scenario::Reconnect => scenarios::reconnect::run(&ctx).await?,
             Scenario::Events => scenarios::events::run(&ctx).await?,
             Scenario::Search => scenarios::search::run(&ctx).await?,
+            Scenario::Abuse => scenarios::abuse::run(&ctx, &cli.pg_url).await?,
             Scenario::All => Vec::new(),
         };
         report::print_table(&new_rows);

@@ -27,6 +27,15 @@ pub enum DbKind {
 impl Target {
     /// Starts `parley serve` on a fresh database, with metrics on.
     pub async fn start(kind: DbKind, pg_admin_url: &str) -> Result<Self> {
+        Self::start_with(kind, pg_admin_url, &[]).await
+    }
+
+    /// [`Self::start`] with extra `PARLEY_*` settings.
+    pub async fn start_with(
+        kind: DbKind,
+        pg_admin_url: &str,
+        settings: &[(&str, &str)],
+    ) -> Result<Self> {
         let db = match kind {
             DbKind::Sqlite => TestDb::sqlite()?,
             DbKind::Postgres => TestDb::postgres(pg_admin_url.to_owned()).await?,
@@ -43,6 +52,10 @@ impl Target {
             .env("PARLEY_LISTEN", format!("127.0.0.1:{port}"))
             .env("PARLEY_METRICS", "true")
             .env("RUST_LOG", "warn")
+            // Every generated client comes from 127.0.0.1: the per-address
+            // socket cap would stop the socket scenarios at 256.
+            .env("PARLEY_WS_MAX_PER_ADDRESS", "1000000")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

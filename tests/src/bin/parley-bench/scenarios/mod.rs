@@ -1,5 +1,6 @@
 //! One module per scenario; each returns its table rows.
 
+pub mod abuse;
 pub mod events;
 pub mod fanout;
 pub mod history;
