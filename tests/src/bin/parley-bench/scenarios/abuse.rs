@@ -330,7 +330,7 @@ async fn ping_flood(ctx: &Ctx, target: &Target, seeder: &Seeder) -> Result<Row> 
                     json!({"type": "complete", "id": format!("p{i}")}).to_string(),
                 ))
                 .await?;
-            if i % 16 == 0 {
+            if i.is_multiple_of(16) {
                 write.flush().await?;
                 tokio::task::yield_now().await;
             }
