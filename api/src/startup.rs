@@ -11,7 +11,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use crate::{
     config::Config,
     graphql::{AppSchema, build_schema},
-    http::{AppState, WsSettings, router},
+    http::{AppState, CorsOrigins, PersistedQueries, WsSettings, router},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +142,8 @@ impl Application {
                 init_timeout: config.ws_init_timeout,
                 ..WsSettings::default()
             },
+            cors: CorsOrigins::parse(&config.cors_origins).map_err(StartupError::Config)?,
+            persisted: PersistedQueries::new(config.apq_cache_size),
         };
         Ok(Self {
             listener,

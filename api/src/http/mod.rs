@@ -1,13 +1,21 @@
-//! The HTTP surface: routes, shared state, and GraphiQL.
+//! The HTTP surface: routes, shared state, CORS and the explorers.
 
+/// Which browser origins may call the API (`--cors-origins`).
+pub mod cors;
+/// GraphiQL and GraphQL Playground, served from the binary.
+mod explorer;
+/// `POST /graphql` and `GET /graphql`.
 mod graphql;
+/// Content negotiation for GraphQL over HTTP.
 mod negotiate;
+/// Automatic persisted queries, for both transports.
+pub mod persisted;
+/// GraphQL over WebSocket.
 pub mod ws;
 
 use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
-    response::Html,
     routing::get,
 };
 use service::Service;
@@ -16,6 +24,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::graphql::AppSchema;
 
+pub use cors::CorsOrigins;
+pub use persisted::PersistedQueries;
 pub use ws::WsSettings;
 
 /// Largest request body accepted (413 beyond it).
@@ -31,6 +41,10 @@ pub struct AppState {
     /// Open WebSockets; shutdown waits for them to close.
     pub sockets: TaskTracker,
     pub ws: WsSettings,
+    /// Browser origins allowed cross-origin.
+    pub cors: CorsOrigins,
+    /// Automatic persisted queries.
+    pub persisted: PersistedQueries,
 }
 
 pub fn router(state: AppState, metrics: bool) -> Router {
@@ -38,14 +52,17 @@ pub fn router(state: AppState, metrics: bool) -> Router {
     if metrics {
         router = router.route("/metrics", get(metrics_text));
     }
-    router
-        .route("/", get(graphiql))
+    let cors = state.cors.layer();
+    router = router
+        .merge(explorer::routes())
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/health", get(|| async { "ok\n" }))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// Counters in the Prometheus text format.
@@ -60,16 +77,6 @@ async fn metrics_text(State(state): State<AppState>) -> String {
         state.service.statement_count(),
         state.sockets.len(),
         state.service.bus().topic_count(),
-    )
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Parley GraphiQL")
-            .finish(),
     )
 }
 
