@@ -2,10 +2,10 @@
 //! `conversationEvents` for one conversation. Which events a viewer gets is
 //! decided in the service (`service::events`); this file only names them.
 
+use crate::graphql::scalars::Timestamp;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Interface, Object, Subscription};
-use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 use service::{
@@ -131,8 +131,8 @@ macro_rules! logged_event {
             }
 
             /// When it happened.
-            async fn at(&self) -> DateTime<Utc> {
-                self.0.event().created_at
+            async fn at(&self) -> Timestamp {
+                self.0.event().created_at.into()
             }
 
             $($extra)*

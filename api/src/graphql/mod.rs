@@ -23,6 +23,8 @@ mod messages;
 mod paging;
 /// Request-level checks and their error codes.
 pub mod request;
+/// `DateTime` and `JSON`, described for clients.
+pub mod scalars;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
@@ -92,7 +94,8 @@ pub fn build_schema(service: Option<Service>) -> AppSchema {
 
 /// The SDL that `schema.graphql` must match.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None)
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ impl AccountMutation {
             .await?;
         Ok(AuthPayload {
             token: signed_in.token,
-            expires_at: signed_in.expires_at,
+            expires_at: signed_in.expires_at.into(),
             user: signed_in.user,
         })
     }
@@ -102,7 +102,7 @@ impl AccountMutation {
         let signed_in = service(ctx)?.login(&input.username, input.password).await?;
         Ok(AuthPayload {
             token: signed_in.token,
-            expires_at: signed_in.expires_at,
+            expires_at: signed_in.expires_at.into(),
             user: signed_in.user,
         })
     }
