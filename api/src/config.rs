@@ -92,6 +92,31 @@ pub struct Config {
     #[arg(long, env = "PARLEY_WS_INIT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub ws_init_timeout: Duration,
 
+    /// Browser origins allowed to call the API cross-origin, comma
+    /// separated (`http://localhost:5173,https://app.example`), or `*` for
+    /// any. Requests carry no cookies (credentials are off), so grant only
+    /// the origins of your own apps. Empty (the default): same origin only.
+    /// The same list says which pages may open `/graphql/ws`, besides
+    /// same-origin and loopback pages and clients that send no `Origin`.
+    #[arg(
+        long,
+        env = "PARLEY_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Automatic persisted queries remembered (most recently used first);
+    /// 0 turns them off, and hash-only requests get
+    /// `PERSISTED_QUERY_NOT_SUPPORTED`.
+    #[arg(
+        long,
+        env = "PARLEY_APQ_CACHE_SIZE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub apq_cache_size: usize,
+
     /// Serve Prometheus-style counters at `/metrics` (SQL statements run,
     /// open WebSockets, live topics). Off by default.
     #[arg(long, env = "PARLEY_METRICS", global = true)]
@@ -141,18 +166,6 @@ pub struct Config {
     /// GraphiQL page, no "Did you mean" suggestions in errors.
     #[arg(long, env = "PARLEY_PRODUCTION", global = true)]
     pub production: bool,
-
-    /// Web origins (`https://chat.example.com`, comma-separated) whose pages
-    /// may open `/graphql/ws`; `*` allows any. Same-origin and loopback
-    /// pages are always allowed; requests without `Origin` (not a browser)
-    /// too.
-    #[arg(
-        long,
-        env = "PARLEY_ALLOWED_ORIGINS",
-        value_delimiter = ',',
-        global = true
-    )]
-    pub allowed_origins: Vec<String>,
 
     /// Take the client address from the last `X-Forwarded-For` entry (set
     /// it only behind a reverse proxy that writes that header).

@@ -18,7 +18,10 @@ use tower::ServiceExt;
 use crate::{
     config::Config,
     graphql::{AppSchema, SchemaLimits, build_schema},
-    http::{AppState, HttpSettings, WsSettings, origin::AllowedOrigins, router},
+    http::{
+        AppState, CorsOrigins, HttpSettings, PersistedQueries, WsSettings, origin::AllowedOrigins,
+        router,
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -204,12 +207,14 @@ impl Application {
             },
             http: HttpSettings {
                 production: config.production,
-                allowed_origins: AllowedOrigins::new(&config.allowed_origins),
+                allowed_origins: AllowedOrigins::new(&config.cors_origins),
                 trust_forwarded_for: config.trust_forwarded_for,
                 body_read_timeout: config.body_read_timeout,
                 request_timeout: config.request_timeout,
             },
             caps: Default::default(),
+            cors: CorsOrigins::parse(&config.cors_origins).map_err(StartupError::Config)?,
+            persisted: PersistedQueries::new(config.apq_cache_size),
         };
         Ok(Self {
             listener,

@@ -61,6 +61,22 @@ impl WsClient {
         }
     }
 
+    /// The next text frame exactly as sent (field order included),
+    /// skipping WebSocket pings.
+    pub async fn next_text(&mut self) -> Result<String> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .map_err(|_| anyhow!("no message within {WAIT:?}"))?
+                .ok_or_else(|| anyhow!("socket ended"))??;
+            match frame {
+                Message::Text(text) => return Ok(text.as_str().to_owned()),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => bail!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
     /// True when nothing arrives within `wait`.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
         tokio::time::timeout(wait, self.stream.next())

@@ -20,6 +20,11 @@ pub mod code {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// A hash-only persisted query the server does not hold: send it again
+    /// with its text (Apollo's and urql's persisted-query links do).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// Persisted queries are off (`PARLEY_APQ_CACHE_SIZE=0`): send the text.
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
 }
 
 /// What resolvers return on failure. It deliberately does not implement

@@ -2,10 +2,10 @@
 //! `conversationEvents` for one conversation. Which events a viewer gets is
 //! decided in the service (`service::events`); this file only names them.
 
+use crate::graphql::scalars::Timestamp;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Interface, Object, Subscription};
-use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 use service::{
@@ -25,7 +25,12 @@ use super::{
 
 /// Something the viewer may see happened. Durable events carry a `cursor`:
 /// pass the last one you got as `after` when you reconnect. Typing,
-/// presence and streamed text are live only and have none.
+/// presence, unread counts and streamed text are live only and have none.
+/// Each type's description of the two fields says whether it always sets
+/// them. They stay nullable on every type, as on the interface: a type
+/// narrowing one to `String!` would make any document selecting `cursor`
+/// both on the interface and in that type's fragment invalid (the fields
+/// would not merge), which graphql-codegen and relay-compiler reject.
 #[derive(Interface)]
 #[graphql(
     field(name = "cursor", ty = "Option<String>"),
@@ -96,9 +101,13 @@ impl Logged {
     }
 
     /// The message the stream delivered with the event (it checked that
-    /// the viewer may see it); `null` when it is gone.
-    fn message(&self) -> Option<Message> {
-        self.0.message.clone().map(|m| Message(m, None))
+    /// the viewer may see it, and delivers no message event without it).
+    fn message(&self) -> ApiResult<Message> {
+        self.0
+            .message
+            .clone()
+            .map(|m| Message(m, None))
+            .ok_or_else(|| ApiError::internal("a message event without its message"))
     }
 }
 
@@ -110,18 +119,20 @@ macro_rules! logged_event {
 
         #[Object]
         impl $name {
-            /// Resume after this event with `after: cursor`.
+            /// Resume after this event with `after: cursor`. Always set on
+            /// this type.
             async fn cursor(&self) -> Option<String> {
                 Some(encode_cursor(self.0.event().id))
             }
 
+            /// Always set on this type.
             async fn conversation_id(&self) -> Option<ID> {
                 Some(ids::encode(Kind::Conversation, self.0.event().conversation_id))
             }
 
             /// When it happened.
-            async fn at(&self) -> DateTime<Utc> {
-                self.0.event().created_at
+            async fn at(&self) -> Timestamp {
+                self.0.event().created_at.into()
             }
 
             $($extra)*
@@ -132,7 +143,7 @@ macro_rules! logged_event {
 logged_event!(
     /// A message or a system notice took the next seq.
     MessageAddedEvent {
-        async fn message(&self) -> Option<Message> {
+        async fn message(&self) -> ApiResult<Message> {
             self.0.message()
         }
     }
@@ -141,7 +152,7 @@ logged_event!(
 logged_event!(
     /// A message's text was edited; `message` is as it is now.
     MessageEditedEvent {
-        async fn message(&self) -> Option<Message> {
+        async fn message(&self) -> ApiResult<Message> {
             self.0.message()
         }
         async fn editor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
@@ -153,11 +164,15 @@ logged_event!(
 logged_event!(
     /// A message was deleted: it stays in its seq as a tombstone.
     MessageDeletedEvent {
-        async fn message(&self) -> Option<Message> {
+        async fn message(&self) -> ApiResult<Message> {
             self.0.message()
         }
-        async fn message_id(&self) -> Option<ID> {
-            self.0.event().message_id.map(|id| ids::encode(Kind::Message, id))
+        async fn message_id(&self) -> ApiResult<ID> {
+            self.0
+                .event()
+                .message_id
+                .map(|id| ids::encode(Kind::Message, id))
+                .ok_or_else(|| ApiError::internal("a deletion event without its message"))
         }
     }
 );
@@ -165,7 +180,7 @@ logged_event!(
 logged_event!(
     /// A streamed message got its final text.
     MessageFinishedEvent {
-        async fn message(&self) -> Option<Message> {
+        async fn message(&self) -> ApiResult<Message> {
             self.0.message()
         }
     }
@@ -174,7 +189,7 @@ logged_event!(
 logged_event!(
     /// Someone added or removed a reaction.
     ReactionChangedEvent {
-        async fn message(&self) -> Option<Message> {
+        async fn message(&self) -> ApiResult<Message> {
             self.0.message()
         }
         async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
@@ -306,9 +321,11 @@ pub struct UnreadCountsChangedEvent {
 
 #[Object]
 impl UnreadCountsChangedEvent {
+    /// Always `null`: the counts are worked out, not logged.
     async fn cursor(&self) -> Option<String> {
         None
     }
+    /// Always set on this type.
     async fn conversation_id(&self) -> Option<ID> {
         Some(ids::encode(Kind::Conversation, self.conversation_id))
     }
@@ -331,9 +348,11 @@ pub struct MessageAppendedEvent {
 
 #[Object]
 impl MessageAppendedEvent {
+    /// Always `null`: streamed text is live only.
     async fn cursor(&self) -> Option<String> {
         None
     }
+    /// Always set on this type.
     async fn conversation_id(&self) -> Option<ID> {
         Some(ids::encode(Kind::Conversation, self.conversation_id))
     }
@@ -356,9 +375,11 @@ pub struct TypingEvent {
 
 #[Object]
 impl TypingEvent {
+    /// Always `null`: typing is live only.
     async fn cursor(&self) -> Option<String> {
         None
     }
+    /// Always set on this type.
     async fn conversation_id(&self) -> Option<ID> {
         Some(ids::encode(Kind::Conversation, self.conversation_id))
     }
@@ -379,9 +400,11 @@ pub struct PresenceEvent {
 
 #[Object]
 impl PresenceEvent {
+    /// Always `null`: presence is live only.
     async fn cursor(&self) -> Option<String> {
         None
     }
+    /// Always `null`: presence is about a person, not a conversation.
     async fn conversation_id(&self) -> Option<ID> {
         None
     }
@@ -401,9 +424,11 @@ pub struct StreamLiveEvent {
 
 #[Object]
 impl StreamLiveEvent {
+    /// Always set on this type.
     async fn cursor(&self) -> Option<String> {
         Some(encode_cursor(self.cursor))
     }
+    /// Always `null`: it is about the stream, not a conversation.
     async fn conversation_id(&self) -> Option<ID> {
         None
     }
@@ -418,9 +443,11 @@ pub struct CursorExpiredEvent {
 
 #[Object]
 impl CursorExpiredEvent {
+    /// Always set on this type.
     async fn cursor(&self) -> Option<String> {
         Some(encode_cursor(self.cursor))
     }
+    /// Always `null`: it is about the stream, not a conversation.
     async fn conversation_id(&self) -> Option<ID> {
         None
     }

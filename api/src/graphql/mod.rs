@@ -25,6 +25,8 @@ mod messages;
 mod paging;
 /// Request-level checks and their error codes.
 pub mod request;
+/// `DateTime` and `JSON`, described for clients.
+pub mod scalars;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
@@ -126,7 +128,8 @@ pub fn build_schema(service: Option<Service>, limits: &SchemaLimits) -> AppSchem
 
 /// The SDL that `schema.graphql` must match.
 pub fn sdl() -> String {
-    build_schema(None, &SchemaLimits::default()).sdl()
+    build_schema(None, &SchemaLimits::default())
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 #[cfg(test)]

@@ -41,6 +41,11 @@ impl RequestError {
         }
     }
 
+    /// An error with this `extensions.code`.
+    pub fn with_code(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, ServerError::new(message, None))
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(code::BAD_REQUEST, ServerError::new(message, None))
     }

@@ -68,6 +68,10 @@ pub async fn post(
         Ok(request) => request,
         Err(err) => return error_response(media, StatusCode::BAD_REQUEST, err),
     };
+    let request = match with_text(&state, request, "the `query` field is missing") {
+        Ok(request) => request,
+        Err(response) => return response.into_http(media),
+    };
     execute(state, headers, client, media, request, false).await
 }
 
@@ -87,14 +91,10 @@ pub async fn get(
     };
     let request =
         match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-            Ok(request) if !request.query.trim().is_empty() => request,
-            Ok(_) => {
-                return error_response(
-                    media,
-                    StatusCode::BAD_REQUEST,
-                    RequestError::bad_request("the `query` parameter is missing"),
-                );
-            }
+            Ok(request) => match with_text(&state, request, "the `query` parameter is missing") {
+                Ok(request) => request,
+                Err(response) => return response.into_http(media),
+            },
             Err(err) => {
                 return error_response(
                     media,
@@ -114,10 +114,46 @@ fn parse_body(body: &[u8]) -> Result<Request, RequestError> {
             "batched requests are not supported",
         ));
     }
-    let request: Request = serde_json::from_value(value)
-        .map_err(|err| RequestError::bad_request(format!("malformed GraphQL request: {err}")))?;
+    serde_json::from_value(value)
+        .map_err(|err| RequestError::bad_request(format!("malformed GraphQL request: {err}")))
+}
+
+/// Why a request has no query text to run.
+enum NoText {
+    /// A persisted-query miss (or persisted queries are off): `200`, as
+    /// Apollo Server answers, so every persisted-query link retries with
+    /// the text instead of treating it as a failed fetch.
+    Persisted(RequestError),
+    /// No query at all, or a malformed `persistedQuery`: `400`.
+    Missing(RequestError),
+}
+
+impl NoText {
+    fn into_http(self, media: Media) -> HttpResponse {
+        match self {
+            Self::Persisted(err) => error_response(media, StatusCode::OK, err),
+            Self::Missing(err) => error_response(media, StatusCode::BAD_REQUEST, err),
+        }
+    }
+}
+
+/// The request with its query text: a persisted query's hash resolved, and
+/// a request without any text refused with `missing`.
+fn with_text(
+    state: &AppState,
+    mut request: Request,
+    missing: &'static str,
+) -> Result<Request, NoText> {
+    if let Err(err) = state.persisted.resolve(&mut request) {
+        return Err(match err.code {
+            code::PERSISTED_QUERY_NOT_FOUND | code::PERSISTED_QUERY_NOT_SUPPORTED => {
+                NoText::Persisted(err)
+            }
+            _ => NoText::Missing(err),
+        });
+    }
     if request.query.trim().is_empty() {
-        return Err(RequestError::bad_request("the `query` field is missing"));
+        return Err(NoText::Missing(RequestError::bad_request(missing)));
     }
     Ok(request)
 }

@@ -1,10 +1,22 @@
-//! The HTTP surface: routes, shared state, and GraphiQL.
+//! The HTTP surface: routes, shared state, CORS and the explorers.
 
+/// Open sockets per user and per address.
 pub mod caps;
+/// The client's address, for per-address limits.
 pub mod client;
+/// Which browser origins may call the API (`--cors-origins`).
+pub mod cors;
+/// GraphiQL and GraphQL Playground, served from the binary.
+mod explorer;
+/// `POST /graphql` and `GET /graphql`.
 mod graphql;
+/// Content negotiation for GraphQL over HTTP.
 mod negotiate;
+/// Which pages may open a WebSocket (the CORS list, same origin, loopback).
 pub mod origin;
+/// Automatic persisted queries, for both transports.
+pub mod persisted;
+/// GraphQL over WebSocket.
 pub mod ws;
 
 use std::time::Duration;
@@ -13,7 +25,7 @@ use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
     http::StatusCode,
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use service::Service;
@@ -22,6 +34,8 @@ use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::graphql::AppSchema;
 
+pub use cors::CorsOrigins;
+pub use persisted::PersistedQueries;
 pub use ws::WsSettings;
 
 /// Per-app HTTP settings.
@@ -65,6 +79,10 @@ pub struct AppState {
     pub http: HttpSettings,
     /// Open sockets per user and per address.
     pub caps: caps::SocketCaps,
+    /// Browser origins allowed cross-origin.
+    pub cors: CorsOrigins,
+    /// Automatic persisted queries.
+    pub persisted: PersistedQueries,
 }
 
 pub fn router(state: AppState, metrics: bool) -> Router {
@@ -72,11 +90,12 @@ pub fn router(state: AppState, metrics: bool) -> Router {
     if metrics {
         router = router.route("/metrics", get(metrics_text));
     }
+    let cors = state.cors.layer();
     if !state.http.production {
-        router = router.route("/", get(graphiql));
+        router = router.merge(explorer::routes());
     }
     let request_timeout = state.http.request_timeout;
-    router
+    router = router
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/health", get(|| async { "ok\n" }))
@@ -86,9 +105,11 @@ pub fn router(state: AppState, metrics: bool) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
-        ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        ));
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// 408 for a client too slow to send its request.
@@ -113,16 +134,6 @@ async fn metrics_text(State(state): State<AppState>) -> String {
         state.service.statement_count(),
         state.sockets.len(),
         state.service.bus().topic_count(),
-    )
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Parley GraphiQL")
-            .finish(),
     )
 }
 

@@ -9,7 +9,7 @@
 
 use axum::http::{HeaderMap, header};
 
-/// The operator's allow-list (`--allowed-origins`), shared with CORS.
+/// The operator's allow-list: the CORS list (`--cors-origins`).
 #[derive(Clone, Debug, Default)]
 pub struct AllowedOrigins {
     any: bool,

@@ -37,8 +37,8 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response as HttpResponse},
 };
-use futures_util::{Stream, StreamExt, stream};
-use serde::Deserialize;
+use futures_util::{SinkExt, Stream, StreamExt, stream};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use service::{Viewer, events::Revoked, live::PresenceGuard};
 use tokio::sync::{Semaphore, broadcast};
@@ -117,7 +117,7 @@ pub async fn upgrade(
         tracing::info!(origin = ?headers.get(header::ORIGIN), "websocket from a foreign origin refused");
         return (
             StatusCode::FORBIDDEN,
-            "this origin may not open a WebSocket here (see --allowed-origins)\n",
+            "this origin may not open a WebSocket here (see --cors-origins)\n",
         )
             .into_response();
     }
@@ -148,6 +148,18 @@ pub async fn upgrade(
         Some(GRAPHQL_WS) => Some(Protocol::LegacyWs),
         _ => None,
     };
+    // Subprotocols offered, none of them ours: refuse the upgrade, rather
+    // than accept without one (which strict clients treat as a failed
+    // handshake, and which would hide why). Offering none still upgrades,
+    // to be closed with 4406 below.
+    if protocol.is_none() && headers.contains_key(header::SEC_WEBSOCKET_PROTOCOL) {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "unsupported WebSocket subprotocol: offer graphql-transport-ws (or graphql-ws)\n",
+        )
+            .into_response();
+    }
     let header_token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -221,6 +233,8 @@ enum ClientMessage {
 enum Flow {
     Continue,
     Close(u16, String),
+    /// The client sent a Close frame: echo it, then end.
+    PeerClosed,
     Stop,
 }
 
@@ -296,7 +310,8 @@ impl Connection {
                         Flow::Close(4400, "Binary messages are not supported".into())
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Stop,
+                    Some(Ok(Message::Close(_))) => Flow::PeerClosed,
+                    Some(Err(_)) | None => Flow::Stop,
                     }
                 },
                 Some((id, (index, response))) = self.operations.next(), if !self.operations.is_empty() => {
@@ -316,6 +331,13 @@ impl Connection {
                 Flow::Continue => {}
                 Flow::Close(code, reason) => {
                     self.close(code, &reason).await;
+                    break;
+                }
+                Flow::PeerClosed => {
+                    // The WebSocket layer has queued the echo of the
+                    // client's Close frame; send it, so the client sees its
+                    // own code (1000) instead of an abnormal 1006.
+                    let _ = tokio::time::timeout(SEND_TIMEOUT, self.socket.flush()).await;
                     break;
                 }
                 Flow::Stop => break,
@@ -453,6 +475,9 @@ impl Connection {
             ));
             return self.send_errors(protocol, &id, &error.errors).await;
         }
+        if let Err(err) = self.state.persisted.resolve(&mut request) {
+            return self.send_errors(protocol, &id, &err.errors).await;
+        }
         let (kind, name) = match request::inspect(&mut request) {
             Ok(found) => found,
             Err(err) => return self.send_errors(protocol, &id, &err.errors).await,
@@ -517,11 +542,22 @@ impl Connection {
             Protocol::TransportWs => "next",
             Protocol::LegacyWs => "data",
         };
-        match serde_json::to_value(&response) {
-            Ok(payload) => {
-                self.send(&json!({"type": kind, "id": id, "payload": payload}))
-                    .await
-            }
+        self.send_payload(kind, &id, &response).await
+    }
+
+    /// Sends `{type, id, payload}` serialized straight from `payload`, so
+    /// that result fields keep the order the query asked for (a detour
+    /// through `serde_json::Value` would sort them).
+    async fn send_payload(&mut self, kind: &str, id: &str, payload: &impl Serialize) -> Flow {
+        #[derive(Serialize)]
+        struct Outgoing<'a, T> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            id: &'a str,
+            payload: &'a T,
+        }
+        match serde_json::to_string(&Outgoing { kind, id, payload }) {
+            Ok(text) => self.send_text(text).await,
             Err(err) => {
                 tracing::error!(error = %err, "could not serialize a response");
                 Flow::Close(4500, "Internal server error".into())
@@ -530,20 +566,25 @@ impl Connection {
     }
 
     async fn send_errors(&mut self, protocol: Protocol, id: &str, errors: &[ServerError]) -> Flow {
-        let payload = match serde_json::to_value(errors) {
-            Ok(payload) => payload,
-            Err(_) => {
-                json!([{"message": "internal server error", "extensions": {"code": code::INTERNAL}}])
-            }
+        let internal = || {
+            let mut error = ServerError::new("internal server error", None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code::INTERNAL);
+            error
         };
         // The legacy protocol's `error` carries one error object.
-        let payload = match protocol {
-            Protocol::TransportWs => payload,
-            Protocol::LegacyWs => payload.get(0).cloned().unwrap_or(payload),
+        let flow = match protocol {
+            Protocol::TransportWs if errors.is_empty() => {
+                self.send_payload("error", id, &[internal()]).await
+            }
+            Protocol::TransportWs => self.send_payload("error", id, &errors).await,
+            Protocol::LegacyWs => match errors.first() {
+                Some(error) => self.send_payload("error", id, error).await,
+                None => self.send_payload("error", id, &internal()).await,
+            },
         };
-        let flow = self
-            .send(&json!({"type": "error", "id": id, "payload": payload}))
-            .await;
         if protocol == Protocol::LegacyWs && matches!(flow, Flow::Continue) {
             return self.send(&json!({"type": "complete", "id": id})).await;
         }
@@ -602,7 +643,10 @@ impl Connection {
     }
 
     async fn send(&mut self, message: &Value) -> Flow {
-        let text = message.to_string();
+        self.send_text(message.to_string()).await
+    }
+
+    async fn send_text(&mut self, text: String) -> Flow {
         match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text.into()))).await
         {
             Ok(Ok(())) => Flow::Continue,
@@ -615,8 +659,17 @@ impl Connection {
             code,
             reason: truncate(reason, MAX_CLOSE_REASON).into(),
         };
-        let _ =
+        let sent =
             tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            return;
+        }
+        // Wait briefly for the client's echo, so the TCP connection ends
+        // after the closing handshake, as RFC 6455 has the server do.
+        let _ = tokio::time::timeout(CLOSE_ECHO_WAIT, async {
+            while let Some(Ok(_)) = self.socket.recv().await {}
+        })
+        .await;
     }
 }
 
@@ -644,6 +697,9 @@ async fn recv_revoked(
         None => std::future::pending().await,
     }
 }
+
+/// How long a server-initiated close waits for the client's Close frame.
+const CLOSE_ECHO_WAIT: Duration = Duration::from_secs(2);
 
 /// A close frame's payload is at most 125 bytes, 2 of them the code.
 const MAX_CLOSE_REASON: usize = 123;

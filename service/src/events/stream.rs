@@ -339,6 +339,12 @@ impl Scope {
             }),
             _ => logged.clone(),
         };
+        // Every message event comes with its message (the schema promises
+        // it); one whose message no longer exists (its conversation was
+        // purged) has nothing left to show.
+        if event.message_id.is_some() && logged.message.is_none() {
+            return Ok(Vec::new());
+        }
         // A message that reaches the viewer's client is delivered to them.
         if event.kind == Kind::MessageAdded
             && let Some(message) = &logged.message

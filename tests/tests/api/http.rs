@@ -284,7 +284,16 @@ async fn graphiql_and_health_are_served() -> anyhow::Result<()> {
     let page = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("graphiql") && html.contains("/graphql/ws"));
+    assert!(html.contains("graphiql"));
+    // Wired to both endpoints, relative to the page (see explorer.rs).
+    let boot = app
+        .http
+        .get(app.url("/explorer/parley/graphiql-boot.js"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(boot.contains("\"graphql\"") && boot.contains("\"graphql/ws\""));
     let health = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     Ok(())

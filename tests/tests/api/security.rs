@@ -556,8 +556,7 @@ async fn connect_from(app: &TestApp, origin: &str) -> Result<u16> {
 
 #[tokio::test]
 async fn websockets_from_foreign_origins_are_refused() -> Result<()> {
-    let app =
-        spawn_app_with(|c| c.allowed_origins = vec!["https://app.example.com".into()]).await?;
+    let app = spawn_app_with(|c| c.cors_origins = vec!["https://app.example.com".into()]).await?;
     assert_eq!(connect_from(&app, "https://evil.example").await?, 403);
     assert_eq!(connect_from(&app, "null").await?, 403);
     assert_eq!(connect_from(&app, "https://app.example.com").await?, 101);

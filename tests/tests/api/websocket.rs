@@ -87,8 +87,8 @@ async fn protocol_violations_get_their_close_codes() -> anyhow::Result<()> {
 
     // No acceptable subprotocol.
     assert_eq!(close_code(&app, "", vec![]).await.0, 4406);
-    // Offering only unknown subprotocols: the handshake names none, which
-    // a conforming client (like a browser) refuses.
+    // Offering only unknown subprotocols: the upgrade is refused (see
+    // websocket_clients.rs).
     assert!(WsClient::connect(&app.ws_url(), "soap").await.is_err());
     // A missing or bad token is refused without an ack.
     let (code, reason) = close_code(

@@ -1,5 +1,5 @@
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, Object};
-use chrono::{DateTime, Utc};
 use service::{Viewer, entity::session};
 
 use crate::graphql::ids::{self, Kind};
@@ -24,12 +24,12 @@ impl Session {
         ids::encode(Kind::Session, self.model.id)
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.model.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.model.created_at.into()
     }
 
-    async fn expires_at(&self) -> DateTime<Utc> {
-        self.model.expires_at
+    async fn expires_at(&self) -> Timestamp {
+        self.model.expires_at.into()
     }
 
     /// True for the session this request was made with.

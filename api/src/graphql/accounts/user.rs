@@ -1,5 +1,5 @@
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use service::entity::user;
 
 use crate::graphql::{
@@ -42,8 +42,8 @@ impl User {
         self.0.is_bot
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
     /// True while the user has a signed-in WebSocket open (on this
@@ -55,15 +55,15 @@ impl User {
     /// When the user last used Parley: updated when they authenticate, so
     /// up to a minute stale, and when their last WebSocket closes. `null`
     /// until they first sign in.
-    async fn last_seen_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_seen_at
+    async fn last_seen_at(&self) -> Option<Timestamp> {
+        self.0.last_seen_at.map(Timestamp)
     }
 }
 
 /// A new session: keep the token, it is not shown again.
 pub struct AuthPayload {
     pub token: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
     pub user: user::Model,
 }
 
@@ -75,7 +75,7 @@ impl AuthPayload {
         &self.token
     }
 
-    async fn expires_at(&self) -> DateTime<Utc> {
+    async fn expires_at(&self) -> Timestamp {
         self.expires_at
     }
 

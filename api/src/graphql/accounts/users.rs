@@ -94,7 +94,7 @@ impl AccountMutation {
             .await?;
         Ok(AuthPayload {
             token: signed_in.token,
-            expires_at: signed_in.expires_at,
+            expires_at: signed_in.expires_at.into(),
             user: signed_in.user,
         })
     }
@@ -107,7 +107,7 @@ impl AccountMutation {
             .await?;
         Ok(AuthPayload {
             token: signed_in.token,
-            expires_at: signed_in.expires_at,
+            expires_at: signed_in.expires_at.into(),
             user: signed_in.user,
         })
     }

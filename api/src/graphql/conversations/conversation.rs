@@ -1,10 +1,11 @@
 use std::{collections::HashMap, sync::Arc};
 
+use crate::graphql::scalars::{JsonValue, Timestamp};
 use async_graphql::{
-    Context, Enum, ID, Json, Object,
+    Context, Enum, ID, Object,
     connection::{Connection, Edge},
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use service::{
     conversations::untitled_title,
     entity::{conversation, conversation_member, message, user},
@@ -139,12 +140,12 @@ impl Conversation {
     }
 
     #[doc = concat!("The host app's JSON object (at most ", ::service::limit!(METADATA_MAX_KIB), " KiB).")]
-    async fn metadata(&self) -> Option<Json<serde_json::Value>> {
+    async fn metadata(&self) -> Option<JsonValue> {
         self.0
             .metadata
             .as_deref()
             .and_then(|m| serde_json::from_str(m).ok())
-            .map(Json)
+            .map(JsonValue)
     }
 
     /// The viewer's role here.
@@ -167,17 +168,18 @@ impl Conversation {
     }
 
     /// When the viewer's mute ends; `null` when muted for good or not muted.
-    async fn muted_until(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+    async fn muted_until(&self, ctx: &Context<'_>) -> ApiResult<Option<Timestamp>> {
         Ok(self
             .own_row(ctx)
             .await?
             .filter(|m| m.muted)
-            .and_then(|m| m.muted_until))
+            .and_then(|m| m.muted_until)
+            .map(Timestamp))
     }
 
     /// Set while the conversation is deleted and can still be restored.
-    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.deleted_at
+    async fn deleted_at(&self) -> Option<Timestamp> {
+        self.0.deleted_at.map(Timestamp)
     }
 
     /// The seq of the newest message; 0 while there is none.
@@ -187,12 +189,12 @@ impl Conversation {
 
     /// When the newest message arrived (creation time while empty). The
     /// conversation list is sorted by it.
-    async fn last_activity_at(&self) -> DateTime<Utc> {
-        self.0.last_activity_at
+    async fn last_activity_at(&self) -> Timestamp {
+        self.0.last_activity_at.into()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
     async fn last_message(&self, ctx: &Context<'_>) -> ApiResult<Option<Message>> {
@@ -342,7 +344,7 @@ impl ConversationMember {
         Ok(Ord::max(delivered, self.0.last_read_seq))
     }
 
-    async fn joined_at(&self) -> DateTime<Utc> {
-        self.0.joined_at
+    async fn joined_at(&self) -> Timestamp {
+        self.0.joined_at.into()
     }
 }

@@ -2,8 +2,8 @@
 //! archive and mute, deletion and restoring. Every rule lives in the
 //! service; these resolvers decode ids and pick who acts.
 
-use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::scalars::{JsonValue, Timestamp};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use service::{conversations::Left, conversations::UpdateConversation};
 
 use crate::graphql::{
@@ -24,7 +24,7 @@ pub struct UpdateConversationInput {
     pub avatar_url: MaybeUndefined<String>,
     #[doc = concat!("A JSON object of at most ", ::service::limit!(METADATA_MAX_KIB), " KiB that the host app owns; `null`")]
     /// clears it.
-    pub metadata: MaybeUndefined<Json<serde_json::Value>>,
+    pub metadata: MaybeUndefined<JsonValue>,
 }
 
 /// What leaving did.
@@ -147,7 +147,7 @@ impl ManageMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        until: Option<DateTime<Utc>>,
+        until: Option<Timestamp>,
     ) -> ApiResult<Conversation> {
         self.mute(ctx, id, true, until).await
     }
@@ -200,10 +200,11 @@ impl ManageMutation {
         ctx: &Context<'_>,
         id: ID,
         muted: bool,
-        until: Option<DateTime<Utc>>,
+        until: Option<Timestamp>,
     ) -> ApiResult<Conversation> {
         let viewer = viewer(ctx)?;
         let id = ids::decode(Kind::Conversation, &id, "id")?;
+        let until = until.map(|at| at.0);
         let updated = service(ctx)?.set_muted(&viewer, id, muted, until).await?;
         Ok(Conversation::new(updated))
     }

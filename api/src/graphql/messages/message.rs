@@ -1,8 +1,8 @@
+use crate::graphql::scalars::{JsonValue, Timestamp};
 use async_graphql::{
-    Context, Enum, ID, Json, Object, SimpleObject,
+    Context, Enum, ID, Object, SimpleObject,
     connection::{Connection, Edge},
 };
-use chrono::{DateTime, Utc};
 use service::{
     entity::{message, user},
     messages::attachments_of,
@@ -67,8 +67,8 @@ impl Message {
         self.0.client_message_id.as_deref()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
     /// How far the message has got, shown to its author in a direct
@@ -132,18 +132,18 @@ impl Message {
     /// `role_changed`, `conversation_updated`), `actorId` (`null` for the
     /// host app) and the change's details; user ids in it are global ids.
     #[doc = concat!("For others, what the sender attached (at most ", ::service::limit!(METADATA_MAX_KIB), " KiB).")]
-    async fn metadata(&self) -> Option<Json<serde_json::Value>> {
+    async fn metadata(&self) -> Option<JsonValue> {
         let mut value: serde_json::Value =
             serde_json::from_str(self.0.metadata.as_deref()?).ok()?;
         if self.0.kind == message::Kind::System {
             globalize_user_ids(&mut value);
         }
-        Some(Json(value))
+        Some(JsonValue(value))
     }
 
     /// When its author last changed the body; `null` if never.
-    async fn edited_at(&self) -> Option<DateTime<Utc>> {
-        self.0.edited_at
+    async fn edited_at(&self) -> Option<Timestamp> {
+        self.0.edited_at.map(Timestamp)
     }
 
     /// The versions of the body that edits replaced, oldest first. Erased
@@ -158,7 +158,7 @@ impl Message {
                 rows.iter()
                     .map(|e| MessageEdit {
                         body: e.body.clone(),
-                        edited_at: e.edited_at,
+                        edited_at: e.edited_at.into(),
                     })
                     .collect()
             })
@@ -167,8 +167,8 @@ impl Message {
 
     /// When it was deleted. A deleted message stays in its place as a
     /// tombstone: empty body, no metadata, edits or reactions.
-    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.deleted_at
+    async fn deleted_at(&self) -> Option<Timestamp> {
+        self.0.deleted_at.map(Timestamp)
     }
 
     /// The message this one answers (in the same conversation).
@@ -197,8 +197,8 @@ impl Message {
     }
 
     /// When the newest live reply in its thread was sent.
-    async fn last_reply_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_reply_at
+    async fn last_reply_at(&self) -> Option<Timestamp> {
+        self.0.last_reply_at.map(Timestamp)
     }
 
     /// The replies in the thread this message starts, oldest first
@@ -256,7 +256,7 @@ pub struct MessageEdit {
     /// The body before the edit.
     pub body: String,
     /// When the edit replaced it.
-    pub edited_at: DateTime<Utc>,
+    pub edited_at: Timestamp,
 }
 
 /// One emoji's reactions to a message.

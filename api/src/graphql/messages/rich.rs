@@ -3,8 +3,8 @@
 //! (`importMessages`). The rules live in `service::messages`,
 //! `service::messages` and `service::messages`.
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::scalars::{JsonValue, Timestamp};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use service::{
     accounts::host_app_only,
     messages::ImportMessage,
@@ -59,7 +59,7 @@ pub struct RichMessageInput {
     pub attachments: Option<Vec<AttachmentInput>>,
     #[doc = concat!("A JSON object of at most ", ::service::limit!(METADATA_MAX_KIB), " KiB: an offer's amount and currency, an")]
     /// AI model's name and token counts.
-    pub metadata: Option<Json<serde_json::Value>>,
+    pub metadata: Option<JsonValue>,
     /// Starts a message that its author fills with `appendToMessage` and
     /// ends with `finishMessage`; its body may start empty.
     pub streaming: Option<bool>,
@@ -70,7 +70,7 @@ impl From<RichMessageInput> for RichContent {
         RichContent {
             kind: input.kind.map(Into::into),
             attachments: attachments(input.attachments),
-            metadata: input.metadata.map(|Json(value)| value),
+            metadata: input.metadata.map(|JsonValue(value)| value),
             streaming: input.streaming.unwrap_or(false),
         }
     }
@@ -97,9 +97,9 @@ pub struct ImportMessageInput {
     pub body: String,
     pub kind: Option<MessageKind>,
     pub attachments: Option<Vec<AttachmentInput>>,
-    pub metadata: Option<Json<serde_json::Value>>,
+    pub metadata: Option<JsonValue>,
     /// When it was sent there; kept as is. Not in the future.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
 }
 
 /// What `appendToMessage` did.
@@ -191,10 +191,10 @@ impl RichMessageMutation {
                     rich: RichContent {
                         kind: m.kind.map(Into::into),
                         attachments: attachments(m.attachments),
-                        metadata: m.metadata.map(|Json(value)| value),
+                        metadata: m.metadata.map(|JsonValue(value)| value),
                         streaming: false,
                     },
-                    created_at: m.created_at,
+                    created_at: m.created_at.0,
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
