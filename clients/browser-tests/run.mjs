@@ -1,7 +1,7 @@
 // Headless Chromium (Debian's, never a downloaded one) against a real
 // Parley, with every host but loopback unresolvable:
 // 1. GraphiQL served by Parley runs a query and a subscription;
-// 2. GraphQL Playground loads;
+// 2. GraphQL Playground runs a query and a subscription (legacy graphql-ws);
 // 3. a page on another loopback origin (listed in PARLEY_CORS_ORIGINS)
 //    calls Parley over HTTP and over WebSocket with graphql-ws, and a page
 //    on an origin not listed is refused.
@@ -259,7 +259,50 @@ try {
   await waitFor("Playground to render", () =>
     playground.evaluate(() => document.querySelectorAll(".CodeMirror").length > 0),
   );
-  console.log("ok: Playground rendered");
+  // Its first editor is the query: run one over HTTP.
+  await playground.evaluate(() =>
+    document.querySelector(".CodeMirror").CodeMirror.setValue("query Probe { probe: __typename }"),
+  );
+  await new Promise((r) => setTimeout(r, 600));
+  await playground.click(".CodeMirror");
+  await playground.keyboard.down("Control");
+  await playground.keyboard.press("Enter");
+  await playground.keyboard.up("Control");
+  await waitFor("Playground's result", () =>
+    playground.evaluate(() => document.body.innerText.includes('"probe": "Query"')),
+  ).catch(async (err) => {
+    throw new Error(`${err.message}; page: ${(await playground.evaluate(() => document.body.innerText)).slice(0, 800)}`);
+  });
+  console.log("ok: Playground rendered and ran a query");
+
+  // The second editor is HTTP HEADERS, which Playground also sends as the
+  // WebSocket's connection_init payload (legacy graphql-ws subprotocol).
+  await playground.evaluate(
+    (t, c) => {
+      const editors = [...document.querySelectorAll(".CodeMirror")].map((e) => e.CodeMirror);
+      editors[1].setValue(JSON.stringify({ Authorization: `Bearer ${t}` }));
+      editors[0].setValue(`subscription Follow { messageAdded(conversationId: "${c}") { body } }`);
+    },
+    bob.token,
+    conversation,
+  );
+  await new Promise((r) => setTimeout(r, 600));
+  await playground.click(".CodeMirror");
+  await playground.keyboard.down("Control");
+  await playground.keyboard.press("Enter");
+  await playground.keyboard.up("Control");
+  await new Promise((r) => setTimeout(r, 1000));
+  await gql(
+    `mutation($c: ID!) { sendMessage(input: {conversationId: $c, body: "hello from alice"}) { id } }`,
+    { c: conversation },
+    alice.token,
+  );
+  await waitFor("the live message in Playground", () =>
+    playground.evaluate(() => document.body.innerText.includes("hello from alice")),
+  ).catch(async (err) => {
+    throw new Error(`${err.message}; page: ${(await playground.evaluate(() => document.body.innerText)).slice(0, 800)}`);
+  });
+  console.log("ok: Playground ran a subscription over WebSocket");
 
   // 3. Another origin: allowed, then not.
   servers.push(await servePage(appPort, alice.token));
