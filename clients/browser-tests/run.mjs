@@ -4,7 +4,8 @@
 // 2. GraphQL Playground runs a query and a subscription (legacy graphql-ws);
 // 3. a page on another loopback origin (listed in PARLEY_CORS_ORIGINS)
 //    calls Parley over HTTP and over WebSocket with graphql-ws, and a page
-//    on an origin not listed is refused.
+//    on an origin not listed (stranger.test, mapped to 127.0.0.1) is refused
+//    over both.
 //
 // Usage: node run.mjs [path to the parley binary] (default:
 // ../../target/debug/parley; build it with `cargo build -p api`).
@@ -53,7 +54,9 @@ const appPort = await freePort();
 const strangerPort = await freePort();
 const parleyUrl = `http://127.0.0.1:${port}`;
 const appOrigin = `http://localhost:${appPort}`;
-const strangerOrigin = `http://localhost:${strangerPort}`;
+// Not a loopback name (those may always open a socket, for development):
+// Chromium maps it to 127.0.0.1 below.
+const strangerOrigin = `http://stranger.test:${strangerPort}`;
 
 const parley = spawn(binary, [], {
   env: {
@@ -141,7 +144,7 @@ async function newPage() {
   page.on("request", (request) => {
     if (process.env.DEBUG) console.error(`request: ${request.method()} ${request.url()}`);
     const host = new URL(request.url()).hostname;
-    if (!["127.0.0.1", "localhost"].includes(host) && !request.url().startsWith("data:")) {
+    if (!["127.0.0.1", "localhost", "stranger.test"].includes(host) && !request.url().startsWith("data:")) {
       external.push(request.url());
     }
   });
@@ -198,7 +201,7 @@ try {
       "--disable-component-update",
       "--disable-sync",
       // No network beyond loopback: every other name fails to resolve.
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+      "--host-resolver-rules=MAP stranger.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
     ],
   });
 
@@ -319,7 +322,10 @@ try {
   if (!String(refused.http).startsWith("refused")) {
     failures.push(`an origin not listed read a response: ${JSON.stringify(refused)}`);
   }
-  console.log(`ok: ${strangerOrigin} was refused over HTTP`);
+  if (!String(refused.ws).startsWith("error")) {
+    failures.push(`an origin not listed opened a WebSocket: ${JSON.stringify(refused)}`);
+  }
+  console.log(`ok: ${strangerOrigin} was refused over HTTP and WebSocket`);
 
   if (external.length) failures.push(`requests beyond loopback: ${external.join(", ")}`);
 } catch (err) {
