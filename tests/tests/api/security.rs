@@ -470,6 +470,43 @@ async fn slow_headers_and_slow_bodies_are_cut_off() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_request_past_the_request_timeout_gets_503() -> Result<()> {
+    let app = spawn_app_with(|c| {
+        c.request_timeout = Duration::from_secs(1);
+        c.body_read_timeout = Duration::from_secs(30);
+    })
+    .await?;
+    // A body that keeps coming, slower than the request may take.
+    let mut slow = TcpStream::connect(app.addr).await?;
+    let started = Instant::now();
+    slow.write_all(
+        format!(
+            "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
+            app.addr
+        )
+        .as_bytes(),
+    )
+    .await?;
+    let mut buffer = [0u8; 1024];
+    let mut answer = Vec::new();
+    while started.elapsed() < Duration::from_secs(6) {
+        let _ = slow.write_all(b" ").await;
+        match tokio::time::timeout(Duration::from_millis(200), slow.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                answer.extend_from_slice(&buffer[..n]);
+                break;
+            }
+            Err(_) => continue,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_peer_that_never_answers_pings_is_closed_and_goes_offline() -> Result<()> {
     let app = spawn_app_with(|c| {
         c.ws_keepalive = Duration::from_millis(300);
