@@ -296,7 +296,7 @@ impl Connection {
                     Flow::Close(4403, "Forbidden: the session has expired".into())
                 }
                 () = &mut pong_deadline, if awaiting_pong => {
-                    Flow::Close(1011, "Keep-alive timeout: no pong".into())
+                    Flow::Close(KEEPALIVE_TIMEOUT, "Keep-alive timeout: no pong".into())
                 }
                 revoked = recv_revoked(&mut self.revoked), if self.viewer.is_some() => {
                     self.on_revoked(revoked).await
@@ -661,7 +661,11 @@ impl Connection {
         };
         let sent =
             tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
-        if !matches!(sent, Ok(Ok(()))) {
+        // The connection is over for everyone else now: its user goes
+        // offline without waiting for the handshake to finish.
+        self.presence = None;
+        // A peer that stopped answering pings will not answer this either.
+        if !matches!(sent, Ok(Ok(()))) || code == KEEPALIVE_TIMEOUT {
             return;
         }
         // Wait briefly for the client's echo, so the TCP connection ends
@@ -700,6 +704,9 @@ async fn recv_revoked(
 
 /// How long a server-initiated close waits for the client's Close frame.
 const CLOSE_ECHO_WAIT: Duration = Duration::from_secs(2);
+
+/// The close code for a peer that did not answer a ping in time.
+const KEEPALIVE_TIMEOUT: u16 = 1011;
 
 /// A close frame's payload is at most 125 bytes, 2 of them the code.
 const MAX_CLOSE_REASON: usize = 123;

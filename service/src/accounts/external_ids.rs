@@ -19,7 +19,7 @@ use crate::{
 /// chosen one, and a person cannot register a look-alike of a host-app user.
 pub const GENERATED_USERNAME_PREFIX: char = '~';
 
-const INVALID: &str = "invalid or expired token";
+pub(super) const INVALID: &str = "invalid or expired token";
 
 /// A user the host app's side brings into being.
 pub(crate) struct NewExternalUser {
@@ -32,15 +32,20 @@ pub(crate) struct NewExternalUser {
 }
 
 impl Service {
+    /// How host-app JWTs are verified; `Unauthenticated` (as for any bad
+    /// token) when JWT sign-in is off.
+    pub(super) fn jwt_verifier(&self) -> Result<&crate::JwtVerifier> {
+        self.settings()
+            .jwt
+            .as_ref()
+            .ok_or(Error::Unauthenticated(INVALID))
+    }
+
     /// The viewer a host-app JWT stands for. The user is created the first
     /// time its `sub` is seen; it has no session row (the JWT is the
     /// credential, verified again on every request until its `exp`).
     pub(crate) async fn authenticate_jwt(&self, token: &str) -> Result<Viewer> {
-        let verifier = self
-            .settings()
-            .jwt
-            .as_ref()
-            .ok_or(Error::Unauthenticated(INVALID))?;
+        let verifier = self.jwt_verifier()?;
         let claims = verifier.verify(token)?;
         let external_id = validate::external_id(&claims.sub, "sub").map_err(|err| {
             tracing::debug!(error = %err, "JWT refused");

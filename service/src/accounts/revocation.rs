@@ -12,6 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use entity::session;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use super::external_ids::INVALID;
 use crate::{
     Service,
     accounts::{hash_token, looks_like_jwt},
@@ -30,13 +31,8 @@ impl Service {
     /// a host-app JWT's `exp` (plus the leeway the verifier allows).
     /// `Unauthenticated` when it is not valid now.
     pub async fn credential_expiry(&self, token: &str) -> Result<DateTime<Utc>> {
-        const INVALID: &str = "invalid or expired token";
         if looks_like_jwt(token) {
-            let verifier = self
-                .settings()
-                .jwt
-                .as_ref()
-                .ok_or(Error::Unauthenticated(INVALID))?;
+            let verifier = self.jwt_verifier()?;
             let claims = verifier.verify(token)?;
             let exp = claims.exp.saturating_add(verifier.leeway_secs());
             return Utc

@@ -448,22 +448,7 @@ async fn slow_headers_and_slow_bodies_are_cut_off() -> Result<()> {
         .as_bytes(),
     )
     .await?;
-    let mut answer = Vec::new();
-    loop {
-        if started.elapsed() > Duration::from_secs(6) {
-            break;
-        }
-        let _ = slow.write_all(b" ").await;
-        match tokio::time::timeout(Duration::from_millis(300), slow.read(&mut buffer)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => {
-                answer.extend_from_slice(&buffer[..n]);
-                break;
-            }
-            Err(_) => continue,
-        }
-    }
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = trickle_until_answered(&mut slow, started).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(4));
     Ok(())
@@ -487,20 +472,7 @@ async fn a_request_past_the_request_timeout_gets_503() -> Result<()> {
         .as_bytes(),
     )
     .await?;
-    let mut buffer = [0u8; 1024];
-    let mut answer = Vec::new();
-    while started.elapsed() < Duration::from_secs(6) {
-        let _ = slow.write_all(b" ").await;
-        match tokio::time::timeout(Duration::from_millis(200), slow.read(&mut buffer)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => {
-                answer.extend_from_slice(&buffer[..n]);
-                break;
-            }
-            Err(_) => continue,
-        }
-    }
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = trickle_until_answered(&mut slow, started).await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(3));
     Ok(())
@@ -714,4 +686,24 @@ async fn background_tasks_find_the_tables_right_after_start() -> Result<()> {
         app.service().prune_events().await?;
     }
     Ok(())
+}
+
+/// Sends a space every 200 ms (a body that keeps coming, slowly) until the
+/// server answers or hangs up, for at most 6 s from `started`; returns what
+/// it answered.
+async fn trickle_until_answered(slow: &mut TcpStream, started: Instant) -> String {
+    let mut buffer = [0u8; 1024];
+    let mut answer = Vec::new();
+    while started.elapsed() < Duration::from_secs(6) {
+        let _ = slow.write_all(b" ").await;
+        match tokio::time::timeout(Duration::from_millis(200), slow.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                answer.extend_from_slice(&buffer[..n]);
+                break;
+            }
+            Err(_) => continue,
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
 }
