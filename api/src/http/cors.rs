@@ -5,8 +5,8 @@
 //! and get no `Access-Control-Allow-Origin` for any other, so the browser
 //! refuses the call. Credentials are off: Parley authenticates with bearer
 //! tokens, never cookies, so a page must hold a token to act. The same list
-//! is meant to be the WebSocket's Origin allow-list (browsers send
-//! `Origin` on the upgrade but do not apply CORS to it).
+//! is the WebSocket's Origin allow-list (`origin.rs`): browsers send
+//! `Origin` on the upgrade but do not apply CORS to it.
 
 use std::time::Duration;
 
