@@ -191,6 +191,7 @@ impl Application {
             max_directives: config.max_directives,
             max_errors: config.max_errors as usize,
         };
+        let cors = CorsOrigins::parse(&config.cors_origins).map_err(StartupError::Config)?;
         let state = AppState {
             schema: build_schema(Some(service.clone()), &limits),
             service,
@@ -207,13 +208,13 @@ impl Application {
             },
             http: HttpSettings {
                 production: config.production,
-                allowed_origins: AllowedOrigins::new(&config.cors_origins),
+                allowed_origins: AllowedOrigins::new(&cors, !config.production),
                 trust_forwarded_for: config.trust_forwarded_for,
                 body_read_timeout: config.body_read_timeout,
                 request_timeout: config.request_timeout,
             },
             caps: Default::default(),
-            cors: CorsOrigins::parse(&config.cors_origins).map_err(StartupError::Config)?,
+            cors,
             persisted: PersistedQueries::new(config.apq_cache_size),
         };
         Ok(Self {

@@ -163,9 +163,13 @@ fn count_tokens(source: &str, stop: usize) -> usize {
                 // A name or a number (with its sign, fraction and exponent).
                 tokens += 1;
                 i += 1;
+                // A sign belongs to the token only right after an exponent's
+                // `e`: `1-1-1` is three numbers to the parser, and must
+                // count as three here.
                 while i < bytes.len()
                     && (bytes[i].is_ascii_alphanumeric()
-                        || matches!(bytes[i], b'_' | b'.' | b'+' | b'-'))
+                        || matches!(bytes[i], b'_' | b'.')
+                        || (matches!(bytes[i], b'+' | b'-') && matches!(bytes[i - 1], b'e' | b'E')))
                 {
                     if bytes[i..].starts_with(b"...") {
                         break;
@@ -201,6 +205,9 @@ mod tests {
         );
         assert_eq!(count_tokens("{ ...F ... on T { a } }", 100), 10);
         assert_eq!(count_tokens(&"{ a }".repeat(1000), 10), 11);
+        // A list of numbers joined by signs is many values to the parser.
+        assert_eq!(count_tokens("[0-0-0-0]", 100), 6);
+        assert_eq!(count_tokens("[1e-5 2E+3]", 100), 4);
     }
 
     #[test]

@@ -9,28 +9,38 @@
 
 use axum::http::{HeaderMap, header};
 
-/// The operator's allow-list: the CORS list (`--cors-origins`).
+use super::CorsOrigins;
+
+/// The operator's allow-list: the CORS list (`--cors-origins`), as
+/// [`CorsOrigins::parse`] normalised it, so that an origin CORS grants is
+/// one the WebSocket admits.
 #[derive(Clone, Debug, Default)]
 pub struct AllowedOrigins {
     any: bool,
     origins: Vec<String>,
+    /// Pages on `localhost`, `127.x` or `[::1]`: development, so not in
+    /// production mode, where any page on the user's own machine (a local
+    /// app, a dev server) could otherwise drive a socket.
+    loopback: bool,
 }
 
 impl AllowedOrigins {
-    pub fn new(list: &[String]) -> Self {
-        let origins: Vec<String> = list
-            .iter()
-            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
-            .filter(|o| !o.is_empty())
-            .collect();
+    pub fn new(cors: &CorsOrigins, loopback: bool) -> Self {
+        let (any, origins) = match cors {
+            CorsOrigins::None => (false, Vec::new()),
+            CorsOrigins::Any => (true, Vec::new()),
+            CorsOrigins::List(origins) => (false, origins.clone()),
+        };
         Self {
-            any: origins.iter().any(|o| o == "*"),
+            any,
             origins,
+            loopback,
         }
     }
 
     /// True when the request may go on: no `Origin` (not a browser), an
-    /// allowed one, the server's own host, or a loopback host.
+    /// allowed one, the server's own host, or (outside production) a
+    /// loopback host.
     pub fn allows(&self, headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return true;
@@ -53,7 +63,7 @@ impl AllowedOrigins {
         if host.as_deref() == Some(authority) {
             return true;
         }
-        is_loopback(authority)
+        self.loopback && is_loopback(authority)
     }
 }
 
@@ -93,7 +103,10 @@ mod tests {
 
     #[test]
     fn origins() {
-        let none = AllowedOrigins::new(&[]);
+        let list = |values: &[&str]| {
+            CorsOrigins::parse(&values.iter().map(|v| v.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let none = AllowedOrigins::new(&list(&[]), true);
         assert!(none.allows(&headers(None, "chat.example.com")));
         assert!(none.allows(&headers(
             Some("https://chat.example.com"),
@@ -108,13 +121,19 @@ mod tests {
             Some("http://localhost.evil.example"),
             "chat.example.com"
         )));
-        let listed = AllowedOrigins::new(&["https://app.example.com/".into()]);
+        let listed = AllowedOrigins::new(&list(&["https://APP.example.com:443"]), true);
         assert!(listed.allows(&headers(
             Some("https://APP.example.com"),
             "chat.example.com"
         )));
         assert!(!listed.allows(&headers(Some("https://evil.example"), "chat.example.com")));
-        let any = AllowedOrigins::new(&["*".into()]);
+        let any = AllowedOrigins::new(&list(&["*"]), true);
         assert!(any.allows(&headers(Some("null"), "chat.example.com")));
+        let production = AllowedOrigins::new(&list(&[]), false);
+        assert!(!production.allows(&headers(Some("http://localhost:5173"), "chat.example.com")));
+        assert!(production.allows(&headers(
+            Some("https://chat.example.com"),
+            "chat.example.com"
+        )));
     }
 }

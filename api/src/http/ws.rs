@@ -127,7 +127,12 @@ pub async fn upgrade(
         state.http.trust_forwarded_for,
     );
     let address_slot = match client {
-        Some(addr) => match state.caps.by_address.take(addr, state.ws.max_per_address) {
+        // Keyed as the login limits are: an IPv6 client counts per /64,
+        // which one host can fill with addresses of its own.
+        Some(addr) => match state.caps.by_address.take(
+            service::accounts::address_key(addr),
+            state.ws.max_per_address,
+        ) {
             Some(slot) => Some(slot),
             None => {
                 return (

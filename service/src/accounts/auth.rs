@@ -95,7 +95,11 @@ impl Service {
         validate::no_nul("username", username)?;
         validate::no_nul("password", &password)?;
         let key = username.trim().to_lowercase();
-        self.limit_password_check(client, &key)?;
+        // The limiter keeps a bucket per name it sees: a name longer than
+        // any username is cut, so a flood of huge made-up names cannot
+        // make those buckets large (they match no account either way).
+        let account: String = key.chars().take(USERNAME_MAX + 1).collect();
+        self.limit_password_check(client, &account)?;
         let user = if key.len() <= USERNAME_MAX {
             self.find_by_username_key(&key).await?
         } else {

@@ -37,4 +37,4 @@ pub(crate) use password::Hasher;
 pub use profile::UpdateProfile;
 pub(crate) use profile::validate_profile;
 pub(crate) use rate_limit::Limiters;
-pub use rate_limit::{Rate, RateLimits};
+pub use rate_limit::{Rate, RateLimits, address_key};

@@ -159,7 +159,7 @@ fn take<K: std::hash::Hash + Eq + Clone>(limiter: &Limiter<K>, key: &K) -> Resul
 
 /// The key of a client address: IPv6 clients usually own a whole /64, so
 /// its other addresses must share one bucket.
-fn address_key(addr: IpAddr) -> IpAddr {
+pub fn address_key(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(_) => addr,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -544,6 +544,43 @@ async fn sockets_are_capped_per_user_and_per_address() -> Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn an_ipv6_client_counts_per_64_against_the_socket_cap() -> Result<()> {
+    let app = spawn_app_with(|c| {
+        c.trust_forwarded_for = true;
+        c.ws_max_per_address = 1;
+    })
+    .await?;
+    let connect = |forwarded: &'static str| {
+        let url = app.ws_url();
+        async move {
+            let mut request = url.into_client_request()?;
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static("graphql-transport-ws"),
+            );
+            request
+                .headers_mut()
+                .insert("x-forwarded-for", HeaderValue::from_static(forwarded));
+            match tokio_tungstenite::connect_async(request).await {
+                Ok((socket, _)) => Ok::<_, anyhow::Error>((101, Some(socket))),
+                Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                    Ok((response.status().as_u16(), None))
+                }
+                Err(err) => Err(err.into()),
+            }
+        }
+    };
+    let (first, _held) = connect("2001:db8:1:2::1").await?;
+    assert_eq!(first, 101);
+    // Another address of the same /64 is the same client.
+    assert_eq!(connect("2001:db8:1:2::ffff").await?.0, 429);
+    // Another /64 is not.
+    let (other, _also_held) = connect("2001:db8:1:3::1").await?;
+    assert_eq!(other, 101);
+    Ok(())
+}
+
 // 8. Cross-site WebSocket hijacking.
 async fn connect_from(app: &TestApp, origin: &str) -> Result<u16> {
     let mut request = app.ws_url().into_client_request()?;
