@@ -7,7 +7,10 @@
 //! `extensions.limit` naming the limit, so the transports answer it as a
 //! document that cannot run (400), like the depth limit.
 
-use std::sync::Arc;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use async_graphql::{
     ServerError, ServerResult, ValidationResult, Variables,
@@ -90,33 +93,60 @@ impl Extension for DocumentLimits {
     }
 }
 
-/// Aliased fields in the operations and fragments, as written.
+/// Aliased fields in the operations, with each fragment counted as often
+/// as it is spread: nested spreads multiply what runs, so they multiply
+/// the count too (memoised per fragment, so counting stays linear; a
+/// fragment that spreads itself, which validation refuses, counts once).
 fn count_aliases(document: &ExecutableDocument) -> usize {
-    fn walk(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + walk(&field.node.selection_set.node)
-                }
-                Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
+    struct Counter<'a> {
+        document: &'a ExecutableDocument,
+        counted: HashMap<&'a str, usize>,
+        open: HashSet<&'a str>,
     }
-    let operations: usize = match &document.operations {
-        DocumentOperations::Single(op) => walk(&op.node.selection_set.node),
-        DocumentOperations::Multiple(ops) => ops
-            .values()
-            .map(|op| walk(&op.node.selection_set.node))
-            .sum(),
+    impl<'a> Counter<'a> {
+        fn set(&mut self, set: &'a SelectionSet) -> usize {
+            set.items.iter().fold(0, |total, item| {
+                let here = match &item.node {
+                    Selection::Field(field) => usize::from(field.node.alias.is_some())
+                        .saturating_add(self.set(&field.node.selection_set.node)),
+                    Selection::InlineFragment(fragment) => {
+                        self.set(&fragment.node.selection_set.node)
+                    }
+                    Selection::FragmentSpread(spread) => {
+                        self.fragment(spread.node.fragment_name.node.as_str())
+                    }
+                };
+                total.saturating_add(here)
+            })
+        }
+
+        fn fragment(&mut self, name: &'a str) -> usize {
+            if let Some(count) = self.counted.get(name) {
+                return *count;
+            }
+            let Some((key, fragment)) = self.document.fragments.get_key_value(name) else {
+                return 0;
+            };
+            if !self.open.insert(key.as_str()) {
+                return 0;
+            }
+            let count = self.set(&fragment.node.selection_set.node);
+            self.open.remove(key.as_str());
+            self.counted.insert(key.as_str(), count);
+            count
+        }
+    }
+    let mut counter = Counter {
+        document,
+        counted: HashMap::new(),
+        open: HashSet::new(),
     };
-    operations
-        + document
-            .fragments
-            .values()
-            .map(|f| walk(&f.node.selection_set.node))
-            .sum::<usize>()
+    match &document.operations {
+        DocumentOperations::Single(op) => counter.set(&op.node.selection_set.node),
+        DocumentOperations::Multiple(ops) => ops.values().fold(0, |total, op| {
+            total.saturating_add(counter.set(&op.node.selection_set.node))
+        }),
+    }
 }
 
 /// GraphQL's lexical tokens in `source`, counting stops just past `stop`:
@@ -217,5 +247,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(count_aliases(&document), 4);
+        // Each spread counts: 2 x (2 + 2 x 3) = 16 aliased fields run.
+        let nested = async_graphql::parser::parse_query(
+            "query { ...F0 ...F0 } \
+             fragment F0 on Query { x: me { ...F1 } y: me { ...F1 } } \
+             fragment F1 on User { a: id b: id c: id }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&nested), 16);
+        // A fragment spreading itself (refused by validation) ends.
+        let cycle = async_graphql::parser::parse_query(
+            "query { ...A } fragment A on Query { a: me { id } ...A }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&cycle), 1);
     }
 }
