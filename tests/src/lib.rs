@@ -89,6 +89,11 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The body of `GET path`.
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        Ok(self.http.get(self.url(path)).send().await?.text().await?)
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}/graphql/ws", self.addr)
     }

@@ -108,13 +108,7 @@ async fn graphiql_and_everything_it_loads_come_from_parley() -> anyhow::Result<(
     )
     .await?;
     // The boot script prefills a starter query and the header template.
-    let boot = app
-        .http
-        .get(app.url("/explorer/parley/graphiql-boot.js"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let boot = app.get_text("/explorer/parley/graphiql-boot.js").await?;
     assert!(boot.contains("defaultQuery"), "{boot}");
     assert!(
         boot.contains(r#""Authorization": "Bearer <token>""#),
@@ -138,13 +132,7 @@ async fn playground_and_everything_it_loads_come_from_parley() -> anyhow::Result
         ],
     )
     .await?;
-    let boot = app
-        .http
-        .get(app.url("/explorer/parley/playground-boot.js"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let boot = app.get_text("/explorer/parley/playground-boot.js").await?;
     assert!(boot.contains("subscriptionEndpoint"), "{boot}");
     Ok(())
 }

@@ -286,13 +286,7 @@ async fn graphiql_and_health_are_served() -> anyhow::Result<()> {
     let html = page.text().await.unwrap();
     assert!(html.contains("graphiql"));
     // Wired to both endpoints, relative to the page (see explorer.rs).
-    let boot = app
-        .http
-        .get(app.url("/explorer/parley/graphiql-boot.js"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let boot = app.get_text("/explorer/parley/graphiql-boot.js").await?;
     assert!(boot.contains("\"graphql\"") && boot.contains("\"graphql/ws\""));
     let health = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);

@@ -438,17 +438,8 @@ async fn slow_headers_and_slow_bodies_are_cut_off() -> Result<()> {
     assert!(started.elapsed() < Duration::from_secs(4));
 
     // A body a byte at a time: 408.
-    let mut slow = TcpStream::connect(app.addr).await?;
     let started = Instant::now();
-    slow.write_all(
-        format!(
-            "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
-            app.addr
-        )
-        .as_bytes(),
-    )
-    .await?;
-    let answer = trickle_until_answered(&mut slow, started).await;
+    let answer = trickle_a_body(&app).await?;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(4));
     Ok(())
@@ -462,17 +453,8 @@ async fn a_request_past_the_request_timeout_gets_503() -> Result<()> {
     })
     .await?;
     // A body that keeps coming, slower than the request may take.
-    let mut slow = TcpStream::connect(app.addr).await?;
     let started = Instant::now();
-    slow.write_all(
-        format!(
-            "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
-            app.addr
-        )
-        .as_bytes(),
-    )
-    .await?;
-    let answer = trickle_until_answered(&mut slow, started).await;
+    let answer = trickle_a_body(&app).await?;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(3));
     Ok(())
@@ -725,10 +707,20 @@ async fn background_tasks_find_the_tables_right_after_start() -> Result<()> {
     Ok(())
 }
 
-/// Sends a space every 200 ms (a body that keeps coming, slowly) until the
-/// server answers or hangs up, for at most 6 s from `started`; returns what
-/// it answered.
-async fn trickle_until_answered(slow: &mut TcpStream, started: Instant) -> String {
+/// Starts a `POST /graphql` with a 100-byte body and sends a space of it
+/// every 200 ms (a body that keeps coming, slowly) until the server
+/// answers or hangs up, for at most 6 s; returns what it answered.
+async fn trickle_a_body(app: &TestApp) -> Result<String> {
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(app.addr).await?;
+    slow.write_all(
+        format!(
+            "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
+            app.addr
+        )
+        .as_bytes(),
+    )
+    .await?;
     let mut buffer = [0u8; 1024];
     let mut answer = Vec::new();
     while started.elapsed() < Duration::from_secs(6) {
@@ -742,5 +734,5 @@ async fn trickle_until_answered(slow: &mut TcpStream, started: Instant) -> Strin
             Err(_) => continue,
         }
     }
-    String::from_utf8_lossy(&answer).into_owned()
+    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
