@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod cluster;
 mod authz;
 mod conversations;
 mod cors;
