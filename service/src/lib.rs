@@ -209,11 +209,9 @@ impl Service {
         };
         let log = events::EventLog::start(&db, &bus);
         let cluster = match db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => Some(events::Cluster::start(
-                &db,
-                &bus,
-                log.wakeups().clone(),
-            )),
+            sea_orm::DbBackend::Postgres => {
+                Some(events::Cluster::start(&db, &bus, log.wakeups().clone()))
+            }
             _ => None,
         };
         let (deliveries, ended) = live::Deliveries::new();

@@ -17,10 +17,14 @@ pub struct Instance {
     child: Child,
 }
 
-/// The `parley` binary of this target directory: next to the running
+/// The `parley` binary: `PARLEY_BINARY` if set (to measure another
+/// build), else the one of this target directory: next to the running
 /// executable (a bench in `target/release`) or one up (a test binary in
 /// `target/debug/deps`).
 pub fn parley_binary() -> Result<PathBuf> {
+    if let Ok(path) = std::env::var("PARLEY_BINARY") {
+        return Ok(PathBuf::from(path));
+    }
     let me = std::env::current_exe()?;
     let mut dir = me.parent();
     for _ in 0..2 {

@@ -131,7 +131,9 @@ pub enum Wire {
     },
     Revoked(Revoked),
     /// A conversation was deleted, restored or removed for good.
-    Changed { conversation_id: i64 },
+    Changed {
+        conversation_id: i64,
+    },
     Roster(Roster),
 }
 

@@ -19,8 +19,7 @@ const FIELDS: &str = "__typename cursor
     ... on TypingEvent { typing user { id } }
     ... on PresenceEvent { online user { id } }
     ... on MessageAppendedEvent { messageId text }";
-const SEND: &str =
-    "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { id seq } }";
+const SEND: &str = "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { id seq } }";
 const ONLINE: &str = "query($u: ID!) { user(id: $u) { online } }";
 /// Time allowed for anything to cross instances in this test (the target
 /// is far lower; the machine is shared).
@@ -57,8 +56,12 @@ impl Watcher {
         after: Option<(&str, &str)>,
     ) -> Result<Self> {
         let mut ws = instance.ws(&user.token).await?;
-        ws.subscribe("m", MESSAGE_ADDED, json!({"c": conversation, "s": after_seq}))
-            .await?;
+        ws.subscribe(
+            "m",
+            MESSAGE_ADDED,
+            json!({"c": conversation, "s": after_seq}),
+        )
+        .await?;
         ws.subscribe("e", &events_query(), json!({"a": after.map(|a| a.0)}))
             .await?;
         ws.subscribe(
@@ -86,7 +89,11 @@ impl Watcher {
         while !done(self) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                bail!("{}: no {what} within {WAIT:?}; got {:#?}", self.name, self.got);
+                bail!(
+                    "{}: no {what} within {WAIT:?}; got {:#?}",
+                    self.name,
+                    self.got
+                );
             }
             let message = self
                 .ws
@@ -116,7 +123,11 @@ impl Watcher {
                     "e" => data["events"].clone(),
                     _ => data["conversationEvents"].clone(),
                 };
-                ensure!(!item.is_null(), "{}: an error on {id}: {message}", self.name);
+                ensure!(
+                    !item.is_null(),
+                    "{}: an error on {id}: {message}",
+                    self.name
+                );
                 self.got.entry(id).or_default().push(item);
                 Ok(())
             }
@@ -225,11 +236,20 @@ fn check_exact(watcher: &Watcher, sent: &[String]) -> Result<()> {
     Ok(())
 }
 
-async fn send_all(instance: &Instance, user: &TestUser, group: &str, n: usize) -> Result<Vec<String>> {
+async fn send_all(
+    instance: &Instance,
+    user: &TestUser,
+    group: &str,
+    n: usize,
+) -> Result<Vec<String>> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let data = instance
-            .ok(&user.token, SEND, json!({"c": group, "b": format!("{} {i}", user.username)}))
+            .ok(
+                &user.token,
+                SEND,
+                json!({"c": group, "b": format!("{} {i}", user.username)}),
+            )
             .await?;
         ids.push(
             data["sendMessage"]["id"]
@@ -242,7 +262,9 @@ async fn send_all(instance: &Instance, user: &TestUser, group: &str, n: usize) -
 }
 
 async fn online(instance: &Instance, viewer: &TestUser, user: &TestUser) -> Result<bool> {
-    let data = instance.ok(&viewer.token, ONLINE, json!({"u": user.id})).await?;
+    let data = instance
+        .ok(&viewer.token, ONLINE, json!({"u": user.id}))
+        .await?;
     data["user"]["online"].as_bool().context("no online")
 }
 
@@ -251,7 +273,9 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
     let admin_url = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => url,
         _ => {
-            println!("three_instances_on_one_postgres_behave_like_one: PostgreSQL only; set TEST_DATABASE_URL to run it");
+            println!(
+                "three_instances_on_one_postgres_behave_like_one: PostgreSQL only; set TEST_DATABASE_URL to run it"
+            );
             return Ok(());
         }
     };
@@ -291,7 +315,8 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
 
     // Senders on two instances at once: every subscriber everywhere gets
     // every message once, in order.
-    let (one, two) = tokio::try_join!(send_all(&a, &s1, &group, 20), send_all(&b, &s2, &group, 20))?;
+    let (one, two) =
+        tokio::try_join!(send_all(&a, &s1, &group, 20), send_all(&b, &s2, &group, 20))?;
     let mut sent: Vec<String> = one.into_iter().chain(two).collect();
     for w in &mut watchers {
         w.until("all 40 messages", |w| w.has_all(&sent)).await?;
@@ -341,7 +366,9 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
     let appended = |w: &Watcher, sub: &str| -> Vec<String> {
         w.items(sub)
             .iter()
-            .filter(|e| e["__typename"] == "MessageAppendedEvent" && e["messageId"] == streamed.as_str())
+            .filter(|e| {
+                e["__typename"] == "MessageAppendedEvent" && e["messageId"] == streamed.as_str()
+            })
             .filter_map(|e| e["text"].as_str().map(str::to_owned))
             .collect()
     };
@@ -360,8 +387,14 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
         })
         .await?;
     }
-    ensure!(online(&a, &wa, &p).await?, "A says the user on C is offline");
-    ensure!(online(&b, &wb, &p).await?, "B says the user on C is offline");
+    ensure!(
+        online(&a, &wa, &p).await?,
+        "A says the user on C is offline"
+    );
+    ensure!(
+        online(&b, &wb, &p).await?,
+        "B says the user on C is offline"
+    );
 
     // Anything duplicated would have come by now.
     for w in &mut watchers {
@@ -374,7 +407,11 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
             w.about("e", "TypingEvent", &s1, "typing")
         );
         for sub in ["e", "c"] {
-            ensure!(appended(w, sub) == pieces, "{} {sub}: streamed text differs", w.name);
+            ensure!(
+                appended(w, sub) == pieces,
+                "{} {sub}: streamed text differs",
+                w.name
+            );
         }
         ensure!(
             w.about("e", "PresenceEvent", &p, "online") == vec![json!(true)],
@@ -398,12 +435,16 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
     let (one, two) = tokio::try_join!(send_all(&a, &s1, &group, 5), send_all(&b, &s2, &group, 5))?;
     let later: Vec<String> = one.into_iter().chain(two).collect();
     for w in &mut watchers {
-        w.until("the later messages and the dead instance's users offline", |w| {
-            w.has_all(&later) && w.about("e", "PresenceEvent", &p, "online").len() >= 2
-        })
+        w.until(
+            "the later messages and the dead instance's users offline",
+            |w| w.has_all(&later) && w.about("e", "PresenceEvent", &p, "online").len() >= 2,
+        )
         .await?;
     }
-    ensure!(!online(&a, &wa, &p).await?, "A still says the user on C is online");
+    ensure!(
+        !online(&a, &wa, &p).await?,
+        "A still says the user on C is online"
+    );
     let mut resumed = Watcher::open(
         &b,
         "watcher resumed on B",

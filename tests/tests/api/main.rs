@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
-mod cluster;
 mod authz;
+mod cluster;
 mod conversations;
 mod cors;
 mod events;
