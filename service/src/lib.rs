@@ -22,7 +22,8 @@
 //!                 content.rs, edit.rs, reactions.rs, threads.rs, streaming.rs,
 //!                 import.rs, search/
 //! events/         bus.rs (in-process pub/sub), log.rs (the durable event
-//!                 log), stream.rs (the `events` subscription)
+//!                 log), stream.rs (the `events` subscription), cluster.rs
+//!                 (LISTEN/NOTIFY between instances on PostgreSQL)
 //! live/           typing.rs, presence.rs, delivery.rs (receipts)
 //! ```
 //!
