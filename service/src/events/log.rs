@@ -357,10 +357,10 @@ impl Sequencer {
                     self.deliver_ready();
                 }
                 () = self.wakeups.notify.notified() => {
-                    if self.wakeups.foreign.swap(false, Ordering::AcqRel) {
-                        if let Err(err) = self.catch_up().await {
-                            tracing::warn!(error = %err, "event log: reading other instances' events failed");
-                        }
+                    if self.wakeups.foreign.swap(false, Ordering::AcqRel)
+                        && let Err(err) = self.catch_up().await
+                    {
+                        tracing::warn!(error = %err, "event log: reading other instances' events failed");
                     }
                     // Our own commit: it should be published any moment;
                     // if not within the gap wait, it is read.
