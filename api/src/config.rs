@@ -126,6 +126,12 @@ pub struct Config {
     #[arg(long, env = "PARLEY_TYPING_TIMEOUT", default_value = "6s", value_parser = humantime::parse_duration, global = true)]
     pub typing_timeout: Duration,
 
+    /// Several instances on one PostgreSQL: how long an instance may go
+    /// unheard (it sends a heartbeat every third of this) before the
+    /// others count its users offline.
+    #[arg(long, env = "PARLEY_PRESENCE_EXPIRY", default_value = "15s", value_parser = humantime::parse_duration, global = true)]
+    pub presence_expiry: Duration,
+
     /// How often delivery receipts, coalesced in memory, are written.
     #[arg(long, env = "PARLEY_DELIVERY_FLUSH", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
     pub delivery_flush: Duration,

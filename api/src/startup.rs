@@ -40,6 +40,54 @@ pub enum StartupError {
     },
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(
+        "another process is serving the SQLite database {database} (it holds {lock}); \
+         SQLite serves one instance: stop the other one, or use PostgreSQL to run several"
+    )]
+    AlreadyServed { database: String, lock: String },
+    #[error("cannot lock {lock}: {source}")]
+    Lock {
+        lock: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Takes the lock file beside a SQLite database file, `<file>.lock`, for as
+/// long as the returned file is open: a second process serving the same
+/// file would keep its own live events, sessions and presence, so it is
+/// refused. The operating system releases the lock when the process ends,
+/// however it ends. `None` for PostgreSQL and in-memory databases.
+fn lock_sqlite_file(url: &str) -> Result<Option<std::fs::File>, StartupError> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Ok(None);
+    };
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let path = rest.trim_start_matches("//");
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let lock = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| StartupError::Lock {
+            lock: lock.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartupError::AlreadyServed {
+            database: path.to_owned(),
+            lock,
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(StartupError::Lock { lock, source }),
+    }
 }
 
 /// Opens the database and applies pending migrations; returns once they
@@ -119,13 +167,18 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     config: Config,
+    /// Held while the app lives: one server per SQLite file.
+    _sqlite_lock: Option<std::fs::File>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        if config.typing_timeout.is_zero() || config.delivery_flush.is_zero() {
+        if config.typing_timeout.is_zero()
+            || config.delivery_flush.is_zero()
+            || config.presence_expiry.is_zero()
+        {
             return Err(StartupError::Config(
-                "the typing timeout and the delivery flush interval must be longer than zero"
+                "the typing timeout, the delivery flush interval and the presence expiry must be longer than zero"
                     .into(),
             ));
         }
@@ -150,6 +203,7 @@ impl Application {
             event_retention: config.event_retention,
             typing_timeout: config.typing_timeout,
             delivery_flush: config.delivery_flush,
+            presence_expiry: config.presence_expiry,
             rate_limits: RateLimits {
                 login_per_account: config.login_rate_account,
                 login_per_address: config.login_rate_address,
@@ -170,6 +224,7 @@ impl Application {
         if settings.admin_key.is_some() {
             tracing::info!("the admin key is set: host-app operations are on");
         }
+        let sqlite_lock = lock_sqlite_file(&config.database_url)?;
         let conn = open_database(&config).await?;
         let service = Service::new(conn, EventBus::new(), settings);
         let listener =
@@ -221,6 +276,7 @@ impl Application {
             listener,
             state,
             config,
+            _sqlite_lock: sqlite_lock,
         })
     }
 

@@ -22,7 +22,8 @@
 //!                 content.rs, edit.rs, reactions.rs, threads.rs, streaming.rs,
 //!                 import.rs, search/
 //! events/         bus.rs (in-process pub/sub), log.rs (the durable event
-//!                 log), stream.rs (the `events` subscription)
+//!                 log), stream.rs (the `events` subscription), cluster.rs
+//!                 (LISTEN/NOTIFY between instances on PostgreSQL)
 //! live/           typing.rs, presence.rs, delivery.rs (receipts)
 //! ```
 //!
@@ -99,6 +100,10 @@ pub struct Settings {
     pub rate_limits: accounts::RateLimits,
     /// Password hashes computed at once; each holds ~19 MiB.
     pub max_concurrent_hashes: usize,
+    /// How long an instance sharing the database may go unheard before
+    /// its users count as offline (it sends a heartbeat every third of
+    /// this).
+    pub presence_expiry: Duration,
 }
 
 impl Default for Settings {
@@ -114,6 +119,7 @@ impl Default for Settings {
             delivery_flush: Duration::from_secs(1),
             rate_limits: accounts::RateLimits::default(),
             max_concurrent_hashes: 2,
+            presence_expiry: Duration::from_secs(15),
         }
     }
 }
@@ -176,6 +182,8 @@ pub struct Service {
     write_lock: db::WriteLock,
     lanes: messages::Lanes,
     log: events::EventLog,
+    /// The link to other instances on the same PostgreSQL; none on SQLite.
+    cluster: Option<events::Cluster>,
     streams: messages::Streams,
     typing: live::Typing,
     presence: live::Presence,
@@ -185,7 +193,9 @@ pub struct Service {
 
 impl Service {
     /// Must be called inside a Tokio runtime: it starts the send lanes, the
-    /// event sequencer, the typing timer and the delivery flusher.
+    /// event sequencer, the typing timer and the delivery flusher, and on
+    /// PostgreSQL the listener and sender that link it with other
+    /// instances on the same database.
     pub fn new(mut db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
@@ -199,14 +209,21 @@ impl Service {
             _ => POSTGRES_SEND_LANES,
         };
         let log = events::EventLog::start(&db, &bus);
+        let cluster = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                Some(events::Cluster::start(&db, &bus, log.wakeups().clone()))
+            }
+            _ => None,
+        };
         let (deliveries, ended) = live::Deliveries::new();
         let service = Self {
             lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
             log,
+            cluster,
             streams: messages::Streams::default(),
             write_lock,
             typing: live::Typing::start(&bus, settings.typing_timeout),
-            presence: live::Presence::default(),
+            presence: live::Presence::start(&bus, settings.presence_expiry),
             deliveries,
             limiters: accounts::Limiters::start(&settings.rate_limits),
             passwords: accounts::Hasher::new(settings.max_concurrent_hashes),
@@ -223,6 +240,12 @@ impl Service {
     /// for a known user or not, costs exactly one.
     pub fn password_verifications(&self) -> u64 {
         self.passwords.verifications()
+    }
+
+    /// How often this instance's event listener lost its connection to
+    /// PostgreSQL and re-established it (0 on SQLite).
+    pub fn listener_reconnects(&self) -> u64 {
+        self.cluster.as_ref().map_or(0, events::Cluster::reconnects)
     }
 
     /// SQL statements run so far by this service: a cheap counter for
@@ -264,7 +287,7 @@ impl Service {
         events: Vec<events::NewEvent>,
         messages: &[&entity::message::Model],
     ) -> Result<Vec<entity::event::Model>> {
-        let logged = events::record(&*txn, events).await?;
+        let logged = events::record(&*txn, events, self.bus.origin()).await?;
         txn.commit().await?;
         self.log
             .publish(events::LoggedEvent::attach(logged.clone(), messages));

@@ -6,6 +6,7 @@
 //! is dropped when the test ends.
 
 pub mod db;
+pub mod instance;
 pub mod jwt;
 pub mod ws;
 

@@ -130,10 +130,13 @@ async fn metrics_text(State(state): State<AppState>) -> String {
          # TYPE parley_websockets_open gauge\n\
          parley_websockets_open {}\n\
          # TYPE parley_event_topics gauge\n\
-         parley_event_topics {}\n",
+         parley_event_topics {}\n\
+         # TYPE parley_listener_reconnects_total counter\n\
+         parley_listener_reconnects_total {}\n",
         state.service.statement_count(),
         state.sockets.len(),
         state.service.bus().topic_count(),
+        state.service.listener_reconnects(),
     )
 }
 

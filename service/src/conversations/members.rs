@@ -24,7 +24,6 @@ use crate::{
     conversations::{Change, append_system, lock_conversation},
     db,
     error::{Error, Result},
-    events::Event,
     time::now,
 };
 
@@ -103,7 +102,6 @@ impl Service {
         )
         .await?;
         self.commit_logged_with(txn, logged, &[&notice]).await?;
-        self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
 
@@ -146,7 +144,6 @@ impl Service {
         )
         .await?;
         self.commit_logged_with(txn, logged, &[&notice]).await?;
-        self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
 
@@ -200,7 +197,6 @@ impl Service {
         )
         .await?;
         self.commit_logged_with(txn, logged, &[&notice]).await?;
-        self.bus().publish(Event::MessageAdded(notice));
         Ok(Left::Remains)
     }
 
@@ -249,7 +245,6 @@ impl Service {
         )
         .await?;
         self.commit_logged_with(txn, logged, &[&notice]).await?;
-        self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
 

@@ -11,7 +11,6 @@ use crate::{
     Actor, Service, Viewer,
     conversations::{Change, append_system, lock_conversation},
     error::{Error, Result},
-    events::Event,
     events::NewEvent,
     time::now,
     validate,
@@ -98,7 +97,6 @@ impl Service {
         )
         .await?;
         self.commit_logged_with(txn, logged, &[&notice]).await?;
-        self.bus().publish(Event::MessageAdded(notice));
         Ok(conversation)
     }
 

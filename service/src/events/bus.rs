@@ -8,17 +8,28 @@
 //!
 //! Events carry what was committed, and every subscriber can rebuild what it
 //! missed from the database: a receiver that lags behind the channel's
-//! capacity re-reads instead of losing events. That also makes it possible
-//! to carry events between instances later (a PostgreSQL-backed bus behind
-//! the same interface).
+//! capacity re-reads instead of losing events.
+//!
+//! Durable events reach every instance through the event log (the
+//! sequencer feeds [`EventBus::deliver`], which also feeds `messageAdded`
+//! topics). What is not stored (typing, streamed text, revocations,
+//! conversation checks, presence rosters) goes to the other instances
+//! through a [`Wire`] link, when one is attached: on PostgreSQL,
+//! `events::cluster` carries it over `NOTIFY`; a broker could carry the
+//! same messages. What arrives from elsewhere is handed to local
+//! subscribers only, so nothing is delivered twice.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
 use entity::{event, message};
-use tokio::sync::broadcast::{self, error::RecvError};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{
+    broadcast::{self, error::RecvError},
+    mpsc,
+};
 
 use crate::Viewer;
 
@@ -66,9 +77,16 @@ const LOG_CAPACITY: usize = 4096;
 /// checks its credential against the database instead.
 const REVOKED_CAPACITY: usize = 256;
 
+/// Presence messages from other instances the channel holds before the
+/// roster task lags (it then asks for fresh snapshots).
+const ROSTER_CAPACITY: usize = 4096;
+
 /// Owned by the running app; clones share the same topics.
 #[derive(Clone)]
 pub struct EventBus {
+    /// This bus's instance among those sharing a database: random, so that
+    /// it can tell its own messages from others'.
+    origin: u64,
     topics: Arc<Mutex<Topics>>,
     /// The event log, in id order (the sequencer in `events` sends it).
     log: broadcast::Sender<Arc<LoggedEvent>>,
@@ -76,17 +94,62 @@ pub struct EventBus {
     ephemeral: broadcast::Sender<Arc<Ephemeral>>,
     /// Sessions that ended: live connections of theirs must close.
     revoked: broadcast::Sender<Revoked>,
+    /// Other instances' presence messages, with the instance they came from.
+    roster: broadcast::Sender<Arc<(u64, Roster)>>,
+    /// Where messages for the other instances go, once a link is attached
+    /// (PostgreSQL); none on SQLite, which serves one instance.
+    link: Arc<OnceLock<mpsc::Sender<Wire>>>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         Self {
+            origin: rand::random(),
             topics: Arc::default(),
             log: broadcast::channel(LOG_CAPACITY).0,
             ephemeral: broadcast::channel(LOG_CAPACITY).0,
             revoked: broadcast::channel(REVOKED_CAPACITY).0,
+            roster: broadcast::channel(ROSTER_CAPACITY).0,
+            link: Arc::default(),
         }
     }
+}
+
+/// What one instance tells the others: everything live that is not in the
+/// event log. Small and self-contained, so any transport can carry it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Wire {
+    Typing {
+        conversation_id: i64,
+        user_id: i64,
+        typing: bool,
+    },
+    Appended {
+        conversation_id: i64,
+        message_id: i64,
+        text: String,
+    },
+    Revoked(Revoked),
+    /// A conversation was deleted, restored or removed for good.
+    Changed {
+        conversation_id: i64,
+    },
+    Roster(Roster),
+}
+
+/// How instances keep one another's list of online users.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Roster {
+    /// The user's first socket on the sending instance opened.
+    Online(i64),
+    /// The user's last socket on the sending instance closed.
+    Offline(i64),
+    /// The sender is alive and has this many users online.
+    Beat { users: usize },
+    /// Asks for snapshots: from everyone, or from one instance.
+    Hello { to: Option<u64> },
+    /// Every user online on the sender, replacing what was known of it.
+    Snapshot { users: Vec<i64> },
 }
 
 /// A logged event, with the message it is about when the writer had it at
@@ -138,11 +201,85 @@ impl EventBus {
         Self::default()
     }
 
-    /// Hands a logged event to every `events` stream; called by the
-    /// sequencer, in id order.
+    /// This instance's id among those sharing the database.
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// Attaches the link to other instances; later calls change nothing.
+    pub(crate) fn attach_link(&self, link: mpsc::Sender<Wire>) {
+        let _ = self.link.set(link);
+    }
+
+    /// True when other instances hear what this bus relays.
+    pub fn is_linked(&self) -> bool {
+        self.link.get().is_some()
+    }
+
+    /// Sends `wire` to the other instances, if linked. A full link drops
+    /// it: everything relayed is live-only, and rosters heal themselves.
+    fn relay(&self, wire: Wire) {
+        if let Some(link) = self.link.get()
+            && link.try_send(wire).is_err()
+        {
+            tracing::warn!("the link to other instances is full; a live event was dropped");
+        }
+    }
+
+    /// Hands a logged event to every `events` stream, and a new message to
+    /// its conversation's `messageAdded` subscribers; called by the
+    /// sequencer, in id order, on every instance.
     pub(crate) fn deliver(&self, event: Arc<LoggedEvent>) {
+        if event.event.kind == event::Kind::MessageAdded
+            && let Some(message) = &event.message
+        {
+            self.publish_local(Event::MessageAdded(message.clone()));
+        }
         // No receivers is fine: nobody is listening.
         let _ = self.log.send(event);
+    }
+
+    /// Hands what another instance sent to this instance's subscribers.
+    pub(crate) fn receive(&self, origin: u64, wire: Wire) {
+        match wire {
+            Wire::Typing {
+                conversation_id,
+                user_id,
+                typing,
+            } => self.publish_ephemeral_local(Ephemeral::Typing {
+                conversation_id,
+                user_id,
+                typing,
+            }),
+            Wire::Appended {
+                conversation_id,
+                message_id,
+                text,
+            } => self.publish_ephemeral_local(Ephemeral::Appended {
+                conversation_id,
+                message_id,
+                text,
+            }),
+            Wire::Revoked(revoked) => {
+                let _ = self.revoked.send(revoked);
+            }
+            Wire::Changed { conversation_id } => {
+                self.publish_local(Event::ConversationChanged { conversation_id });
+            }
+            Wire::Roster(roster) => {
+                let _ = self.roster.send(Arc::new((origin, roster)));
+            }
+        }
+    }
+
+    /// Tells the other instances about this one's online users.
+    pub(crate) fn send_roster(&self, roster: Roster) {
+        self.relay(Wire::Roster(roster));
+    }
+
+    /// Other instances' presence messages from now on.
+    pub(crate) fn subscribe_roster(&self) -> broadcast::Receiver<Arc<(u64, Roster)>> {
+        self.roster.subscribe()
     }
 
     /// Logged events from now on, in id order.
@@ -150,7 +287,36 @@ impl EventBus {
         self.log.subscribe()
     }
 
+    /// Hands a live event to this instance's subscribers and relays typing
+    /// and streamed text to the others. Presence is not relayed: each
+    /// instance works out who is online from the rosters (`live::presence`).
     pub fn publish_ephemeral(&self, event: Ephemeral) {
+        match &event {
+            Ephemeral::Typing {
+                conversation_id,
+                user_id,
+                typing,
+            } => self.relay(Wire::Typing {
+                conversation_id: *conversation_id,
+                user_id: *user_id,
+                typing: *typing,
+            }),
+            Ephemeral::Appended {
+                conversation_id,
+                message_id,
+                text,
+            } => self.relay(Wire::Appended {
+                conversation_id: *conversation_id,
+                message_id: *message_id,
+                text: text.clone(),
+            }),
+            Ephemeral::Presence { .. } => {}
+        }
+        self.publish_ephemeral_local(event);
+    }
+
+    /// Hands a live event to this instance's subscribers only.
+    pub(crate) fn publish_ephemeral_local(&self, event: Ephemeral) {
         let _ = self.ephemeral.send(Arc::new(event));
     }
 
@@ -158,7 +324,9 @@ impl EventBus {
         self.ephemeral.subscribe()
     }
 
+    /// Ends the sessions' sockets here and on every other instance.
     pub fn publish_revoked(&self, revoked: Revoked) {
+        self.relay(Wire::Revoked(revoked));
         let _ = self.revoked.send(revoked);
     }
 
@@ -173,9 +341,23 @@ impl EventBus {
         self.topics.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Hands `event` to the current subscribers of its topic. Call only
-    /// after the change it describes has committed.
+    /// Hands `event` to the current subscribers of its topic, here and
+    /// (for a conversation change) on the other instances. Call only after
+    /// the change it describes has committed. New messages need no call:
+    /// they reach their topic from the event log.
     pub fn publish(&self, event: Event) {
+        if let Event::ConversationChanged { conversation_id } = event {
+            self.relay(Wire::Changed { conversation_id });
+        }
+        self.publish_local(event);
+    }
+
+    /// True while someone here follows the topic.
+    pub(crate) fn has_subscribers(&self, topic: Topic) -> bool {
+        self.topics().contains_key(&topic)
+    }
+
+    fn publish_local(&self, event: Event) {
         let topic = event.topic();
         let mut topics = self.topics();
         if let Some(sender) = topics.get(&topic)
@@ -250,7 +432,7 @@ impl Drop for Subscription {
 }
 
 /// Sessions that just ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Revoked {
     /// One session.
     Session { user_id: i64, session_id: i64 },

@@ -13,31 +13,57 @@
 //! the sequencer, puts events back in id order before they reach the bus.
 //! A gap it cannot fill from what was published (an event written by
 //! another instance, or one whose publisher was slow) is read from the
-//! table; the same read, on a short timer, picks up other instances'
-//! events, so several instances sharing PostgreSQL see one another's
-//! events, later by at most [`POLL`].
+//! table.
+//!
+//! Other instances' events: on PostgreSQL, the statement that takes the
+//! ids also calls `pg_notify` with the writer's instance and its last id,
+//! so every listening instance hears of the commit when it happens, in
+//! commit order (`events::cluster` listens). A notification from another
+//! instance makes the sequencer read the new rows at once; one of its own
+//! only says that the id is committed, and starts the gap timer in case
+//! the publish never comes (its request was cancelled after the commit).
+//! While the listener is down (and on SQLite, which has one instance) the
+//! sequencer reads on a timer, every [`POLL`], instead.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicI64, Ordering},
+    },
+    time::Duration,
+};
 
 use entity::{
     event::{self, Kind},
-    event_log,
+    event_log, message,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
     sea_query::{Expr, ExprTrait},
 };
 use tokio::{
-    sync::mpsc,
+    sync::{Notify, mpsc},
     time::{Instant, sleep_until},
 };
 
 use crate::{
     error::{Internal, Result},
-    events::{EventBus, LoggedEvent},
+    events::{EventBus, LoggedEvent, Topic},
     time::now,
 };
+
+/// The PostgreSQL channel that says "events up to this id are committed":
+/// `<instance> <last id>`.
+pub(crate) const EVENTS_CHANNEL: &str = "parley_events";
+
+/// Takes `count` ids and notifies the listeners, in one statement: the
+/// notification goes out when the transaction commits, and PostgreSQL
+/// delivers notifications in commit order.
+const TAKE_IDS_AND_NOTIFY: &str = "WITH taken AS (UPDATE event_log SET last_id = last_id + $1 \
+    WHERE id = 1 RETURNING last_id) \
+    SELECT last_id, pg_notify('parley_events', $2 || ' ' || last_id)::text AS notified FROM taken";
 
 /// How long the sequencer waits for a missing id to be published before it
 /// reads it from the table.
@@ -97,27 +123,41 @@ impl NewEvent {
 
 /// Writes `events` with the next ids. Call it last in the transaction: the
 /// id counter stays locked until commit, and every other writer of events
-/// waits for it.
+/// waits for it. On PostgreSQL the commit also notifies every instance
+/// (`origin` is the writer's, from [`EventBus::origin`]).
 pub(crate) async fn record<C: ConnectionTrait>(
     db: &C,
     events: Vec<NewEvent>,
+    origin: u64,
 ) -> Result<Vec<event::Model>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
     let count = events.len() as i64;
-    let counter = event_log::Entity::update_many()
-        .col_expr(
-            event_log::Column::LastId,
-            Expr::col(event_log::Column::LastId).add(count),
-        )
-        .filter(event_log::Column::Id.eq(1))
-        .exec_with_returning(db)
-        .await?;
-    let last = counter
-        .first()
-        .map(|row| row.last_id)
-        .ok_or(Internal::NoEventLog)?;
+    let last = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let row = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    TAKE_IDS_AND_NOTIFY,
+                    [count.into(), format!("{origin:x}").into()],
+                ))
+                .await?
+                .ok_or(Internal::NoEventLog)?;
+            row.try_get::<i64>("", "last_id")?
+        }
+        _ => event_log::Entity::update_many()
+            .col_expr(
+                event_log::Column::LastId,
+                Expr::col(event_log::Column::LastId).add(count),
+            )
+            .filter(event_log::Column::Id.eq(1))
+            .exec_with_returning(db)
+            .await?
+            .first()
+            .map(|row| row.last_id)
+            .ok_or(Internal::NoEventLog)?,
+    };
     let at = now();
     let models: Vec<event::Model> = events
         .into_iter()
@@ -208,10 +248,47 @@ async fn read_range<C: ConnectionTrait>(
         .await?)
 }
 
+/// What the listener tells the sequencer: another instance committed
+/// events, or this one did up to an id; and whether it listens at all.
+#[derive(Default)]
+pub(crate) struct Wakeups {
+    notify: Notify,
+    /// Another instance committed events not read yet.
+    foreign: AtomicBool,
+    /// The highest id this instance was notified of for its own commits.
+    own_through: AtomicI64,
+    /// The listener is connected and listening: no need to poll.
+    listening: AtomicBool,
+}
+
+impl Wakeups {
+    /// Another instance committed events.
+    pub fn foreign(&self) {
+        self.foreign.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// This instance committed events up to `id`.
+    pub fn own(&self, id: i64) {
+        self.own_through.fetch_max(id, Ordering::AcqRel);
+        self.notify.notify_one();
+    }
+
+    /// The listener (re)connected or lost its connection. A reconnect also
+    /// reads once, for whatever was committed while it was away.
+    pub fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::Release);
+        if listening {
+            self.foreign();
+        }
+    }
+}
+
 /// Where committed events go to be put in order; owned by the service.
 #[derive(Clone)]
 pub(crate) struct EventLog {
     queue: mpsc::Sender<Vec<LoggedEvent>>,
+    wakeups: Arc<Wakeups>,
 }
 
 impl EventLog {
@@ -219,15 +296,22 @@ impl EventLog {
     /// dropped. Must be called inside a Tokio runtime.
     pub fn start(db: &DatabaseConnection, bus: &EventBus) -> Self {
         let (queue, committed) = mpsc::channel(QUEUE);
+        let wakeups = Arc::new(Wakeups::default());
         let sequencer = Sequencer {
             db: db.clone(),
             bus: bus.clone(),
+            wakeups: wakeups.clone(),
             next: None,
             pending: BTreeMap::new(),
             gap_since: None,
         };
         tokio::spawn(sequencer.run(committed));
-        Self { queue }
+        Self { queue, wakeups }
+    }
+
+    /// What the listener uses to wake the sequencer.
+    pub fn wakeups(&self) -> &Arc<Wakeups> {
+        &self.wakeups
     }
 
     /// Hands committed events on for delivery.
@@ -236,14 +320,17 @@ impl EventLog {
             return;
         }
         // A full queue or a stopped sequencer loses nothing: the events
-        // are in the table, and the sequencer reads gaps from there.
-        let _ = self.queue.try_send(events);
+        // are in the table, and the sequencer reads them from there.
+        if self.queue.try_send(events).is_err() {
+            self.wakeups.foreign();
+        }
     }
 }
 
 struct Sequencer {
     db: DatabaseConnection,
     bus: EventBus,
+    wakeups: Arc<Wakeups>,
     /// The id to deliver next; unknown until the table is first read.
     next: Option<i64>,
     pending: BTreeMap<i64, LoggedEvent>,
@@ -269,7 +356,23 @@ impl Sequencer {
                     }
                     self.deliver_ready();
                 }
+                () = self.wakeups.notify.notified() => {
+                    if self.wakeups.foreign.swap(false, Ordering::AcqRel)
+                        && let Err(err) = self.catch_up().await
+                    {
+                        tracing::warn!(error = %err, "event log: reading other instances' events failed");
+                    }
+                    // Our own commit: it should be published any moment;
+                    // if not within the gap wait, it is read.
+                    let own = self.wakeups.own_through.load(Ordering::Acquire);
+                    if self.next.is_some_and(|next| next <= own) && self.gap_since.is_none() {
+                        self.gap_since = Some(Instant::now());
+                    }
+                }
                 _ = poll.tick() => {
+                    if self.wakeups.listening.load(Ordering::Acquire) {
+                        continue;
+                    }
                     if let Err(err) = self.catch_up().await {
                         tracing::warn!(error = %err, "event log: reading new events failed");
                     }
@@ -291,10 +394,33 @@ impl Sequencer {
             next += 1;
         }
         self.next = Some(next);
-        self.gap_since = match self.pending.is_empty() {
+        let own_missing = next <= self.wakeups.own_through.load(Ordering::Acquire);
+        self.gap_since = match self.pending.is_empty() && !own_missing {
             true => None,
             false => self.gap_since.or_else(|| Some(Instant::now())),
         };
+    }
+
+    /// The new messages among `rows` that someone here follows with
+    /// `messageAdded`, read in one statement: events read from the table
+    /// (other instances', or gaps) come without them.
+    async fn messages_for(&self, rows: &[event::Model]) -> Result<Vec<message::Model>> {
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter(|e| e.kind == Kind::MessageAdded)
+            .filter(|e| {
+                self.bus
+                    .has_subscribers(Topic::Conversation(e.conversation_id))
+            })
+            .filter_map(|e| e.message_id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(message::Entity::find()
+            .filter(message::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?)
     }
 
     /// Reads every committed event from `next` on from the table and
@@ -313,11 +439,10 @@ impl Sequencer {
             let Some(last) = rows.last().map(|e| e.id) else {
                 break;
             };
-            for event in rows {
-                self.bus.deliver(Arc::new(LoggedEvent {
-                    event,
-                    message: None,
-                }));
+            let messages = self.messages_for(&rows).await?;
+            let messages: Vec<&message::Model> = messages.iter().collect();
+            for logged in LoggedEvent::attach(rows, &messages) {
+                self.bus.deliver(Arc::new(logged));
             }
             next = last + 1;
         }

@@ -4,12 +4,17 @@
 
 /// In-process pub/sub, owned by the running app.
 mod bus;
+/// Several instances on one PostgreSQL: `LISTEN`/`NOTIFY` between them.
+mod cluster;
 /// The durable event log: recording, sequencing, pruning.
 mod log;
 /// The `events` stream: replay from a cursor, then live.
 mod stream;
 
-pub use bus::{Ephemeral, Event, EventBus, LoggedEvent, Received, Revoked, Subscription, Topic};
+pub use bus::{
+    Ephemeral, Event, EventBus, LoggedEvent, Received, Revoked, Roster, Subscription, Topic, Wire,
+};
+pub(crate) use cluster::Cluster;
 pub use log::NewEvent;
 pub(crate) use log::{EventLog, READ_BATCH, high_water, record};
 pub use stream::Followed;

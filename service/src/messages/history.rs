@@ -128,8 +128,10 @@ impl Service {
     /// continues live with no gap and no duplicate between the two.
     ///
     /// The stream subscribes to the bus before it reads, and tracks the
-    /// last seq it delivered. A live message that skips ahead (publishes
-    /// can overtake each other), or a lagged receiver, makes it re-read the
+    /// last seq it delivered. Live messages come from the event log's
+    /// sequencer (on every instance, in id order, which is seq order within
+    /// a conversation). A live message that skips ahead (a subscriber that
+    /// started mid-way), or a lagged receiver, makes it re-read the
     /// missing range from the database; a message it already delivered is
     /// dropped. Membership is re-checked on every read and before every
     /// `system` notice (which is how removals reach the timeline), and the

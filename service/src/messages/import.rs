@@ -26,7 +26,6 @@ use crate::{
     accounts::host_app_only,
     conversations::lock_conversation,
     error::{Error, Result},
-    events::Event,
     events::NewEvent,
     time::now,
     validate,
@@ -215,11 +214,9 @@ impl Service {
                 }
             })
             .collect();
-        self.commit_logged(txn, events).await?;
+        let refs: Vec<&message::Model> = stored.iter().collect();
+        self.commit_logged_with(txn, events, &refs).await?;
         let imported = stored.len();
-        for message in stored {
-            self.bus().publish(Event::MessageAdded(message));
-        }
         tracing::info!(conversation_id, imported, skipped, "imported history");
         Ok(ImportOutcome { imported, skipped })
     }

@@ -34,8 +34,8 @@ use crate::{
     conversations::title_from,
     db::WriteLock,
     error::{Error, Internal, Result, is_unique_violation},
+    events::EventBus,
     events::{self, EventLog, NewEvent},
-    events::{Event, EventBus},
     messages::Content,
     messages::join_thread,
     time::now,
@@ -171,10 +171,8 @@ impl Lane {
         self.log
             .publish(crate::events::LoggedEvent::attach(logged, &messages));
         // Answers go out only now: a duplicate's first copy has committed.
+        // `messageAdded` subscribers get them from the sequencer, in order.
         for (job, message) in jobs.into_iter().zip(stored) {
-            if let Stored::Message(m) = &message {
-                self.bus.publish(Event::MessageAdded(m.clone()));
-            }
             let _ = job.reply.send(Ok(message));
         }
         for (job, answer) in refused {
@@ -229,7 +227,7 @@ impl Lane {
                 }
             }
         }
-        let logged = events::record(&*txn, added)
+        let logged = events::record(&*txn, added, self.bus.origin())
             .await
             .map_err(|err| Failure::Batch(db_error(err)))?;
         txn.commit().await.map_err(Failure::Batch)?;

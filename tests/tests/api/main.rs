@@ -6,6 +6,7 @@
 
 mod accounts;
 mod authz;
+mod cluster;
 mod conversations;
 mod cors;
 mod events;

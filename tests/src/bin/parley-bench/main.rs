@@ -70,6 +70,9 @@ enum Scenario {
     /// Hostile clients: subscribe, login and ping floods, memory after
     /// logins, socket caps (issue 12).
     Abuse,
+    /// Three instances on one PostgreSQL, same- and cross-instance
+    /// latency (issue 15; skipped on SQLite).
+    Cluster,
     All,
 }
 
@@ -103,6 +106,7 @@ async fn main() -> Result<()> {
             Scenario::Events,
             Scenario::Search,
             Scenario::Abuse,
+            Scenario::Cluster,
         ];
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -137,6 +141,7 @@ async fn main() -> Result<()> {
             Scenario::Events => scenarios::events::run(&ctx).await?,
             Scenario::Search => scenarios::search::run(&ctx).await?,
             Scenario::Abuse => scenarios::abuse::run(&ctx, &cli.pg_url).await?,
+            Scenario::Cluster => scenarios::cluster::run(&ctx).await?,
             Scenario::All => Vec::new(),
         };
         report::print_table(&new_rows);

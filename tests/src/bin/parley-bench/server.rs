@@ -1,7 +1,7 @@
 //! The server under test: one the tool starts (a `parley` child process over
 //! a fresh database) or one already running.
 
-use std::{net::TcpListener, path::PathBuf, process::Stdio, time::Duration};
+use std::{net::TcpListener, process::Stdio, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use parley_tests::TestDb;
@@ -45,7 +45,7 @@ impl Target {
             let probe = TcpListener::bind("127.0.0.1:0")?;
             probe.local_addr()?.port()
         };
-        let binary = parley_binary()?;
+        let binary = parley_tests::instance::parley_binary()?;
         let child = Command::new(&binary)
             .arg("serve")
             .env("DATABASE_URL", &database_url)
@@ -126,19 +126,6 @@ impl Target {
             .and_then(|n| n.trim().parse().ok())
             .context("no parley_sql_statements_total in /metrics: start the server with --metrics")
     }
-}
-
-/// `parley` next to this binary (both are built into the same target dir).
-fn parley_binary() -> Result<PathBuf> {
-    let me = std::env::current_exe()?;
-    let path = me.with_file_name("parley");
-    if !path.exists() {
-        bail!(
-            "{} not found: build it first with `cargo build --release -p api` (or pass --url)",
-            path.display()
-        );
-    }
-    Ok(path)
 }
 
 pub fn rss_kib(pid: u32) -> Option<u64> {

@@ -1,6 +1,7 @@
 //! One module per scenario; each returns its table rows.
 
 pub mod abuse;
+pub mod cluster;
 pub mod events;
 pub mod fanout;
 pub mod history;
