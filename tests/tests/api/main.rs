@@ -8,6 +8,7 @@ mod accounts;
 mod authz;
 mod conversations;
 mod cors;
+mod demo;
 mod events;
 mod explorer;
 mod groups;
