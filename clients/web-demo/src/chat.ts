@@ -206,7 +206,7 @@ export class Chat {
           class: `${c.id === this.#open?.id ? "active" : ""} ${c.unreadCount ? "unread" : ""}`,
           onclick: () => void this.#openConversation(c.id),
         },
-        h("span", { class: "title", "data-testid": "conversation-title" }, c.kind === "GROUP" ? `# ${c.title}` : c.title),
+        h("span", { class: "title", "data-testid": "conversation-item-title" }, c.kind === "GROUP" ? `# ${c.title}` : c.title),
         h("span", { class: "last", "data-testid": "conversation-last" }, lastText),
         c.unreadCount > 0 && h("span", { class: "badge", "data-testid": "unread-badge" }, String(c.unreadCount)),
       );
