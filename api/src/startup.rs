@@ -274,7 +274,9 @@ impl Application {
             "Parley is listening; open http://{addr}/ for GraphiQL"
         );
         if state.http.demo {
-            tracing::info!("the demo chat is at http://{addr}/demo/ (PARLEY_DEMO=false turns it off)");
+            tracing::info!(
+                "the demo chat is at http://{addr}/demo/ (PARLEY_DEMO=false turns it off)"
+            );
         }
         let purger = tokio::spawn(purge_deleted(state.service.clone(), token.clone()));
         let result = server.await;

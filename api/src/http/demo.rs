@@ -83,10 +83,15 @@ pub fn routes() -> Router<AppState> {
                 )
             }),
         )
-        .route("/demo/", get(|headers: HeaderMap| async move { file("", &headers) }))
+        .route(
+            "/demo/",
+            get(|headers: HeaderMap| async move { file("", &headers) }),
+        )
         .route(
             "/demo/{name}",
-            get(|Path(name): Path<String>, headers: HeaderMap| async move { file(&name, &headers) }),
+            get(
+                |Path(name): Path<String>, headers: HeaderMap| async move { file(&name, &headers) },
+            ),
         )
 }
 

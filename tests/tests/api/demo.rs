@@ -16,7 +16,9 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 
 /// `GET path` without following redirects.
 async fn get(app: &TestApp, path: &str) -> anyhow::Result<reqwest::Response> {
-    let client = reqwest::Client::builder().redirect(Policy::none()).build()?;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()?;
     Ok(client.get(app.url(path)).send().await?)
 }
 
@@ -90,7 +92,10 @@ async fn demo_page_and_its_assets_are_served_with_their_types_and_headers() -> a
 
     // The script talks to this server only, by relative URLs.
     let script = app.get_text("/demo/app.js").await?;
-    assert!(script.contains("\"../graphql\""), "the API is not relative to the page");
+    assert!(
+        script.contains("\"../graphql\""),
+        "the API is not relative to the page"
+    );
     assert_eq!(get(&app, "/demo/nope.js").await?.status(), 404);
     Ok(())
 }
