@@ -6,7 +6,8 @@
 // 2. Bob goes offline (DevTools network emulation), Alice sends three and
 //    Bob two; Bob comes back and both windows show all five exactly once,
 //    in order, with the unread badges right;
-// 3. Bob scrolls back through a group's history.
+// 3. Bob scrolls back through a group's history;
+// 4. a send the server refuses is marked failed, retried, discarded.
 // A screenshot of each window goes to target/demo-alice.png and
 // target/demo-bob.png on every run, passed or failed.
 //
@@ -397,6 +398,21 @@ try {
   await waitFor("no more to load", () => bob.$eval("[data-testid=load-older]", (e) => e.hidden));
   await waitFor("Bob's group badge gone", async () => (await inboxOf(bob)).find((x) => x.title === "Weekend")?.badge === null);
   phase("scroll-back through 41 messages");
+
+  // 4. A send the server refuses for good (over 4000 characters; the
+  // textarea's maxlength stops typing, not a script) is marked failed,
+  // with Retry and Discard.
+  await bob.$eval("[data-testid=composer]", (e) => (e.value = "x".repeat(4001)));
+  await bob.click("[data-testid=send]");
+  const failedRow = "[data-testid=message][data-status=failed]";
+  await waitFor("the refused send marked failed", () => bob.$(`${failedRow} [data-testid=retry]`), {
+    seen: async () => (await messagesOf(bob)).slice(-1),
+  });
+  await bob.click(`${failedRow} [data-testid=retry]`);
+  await waitFor("the retry failing again", () => bob.$(`${failedRow} [data-testid=retry]`));
+  await bob.click(`${failedRow} [data-testid=discard]`);
+  await waitFor("the failed send discarded", async () => !(await bob.$(failedRow)) && (await messagesOf(bob)).length === 41);
+  phase("failed send: retry, discard");
 
   if (external.length) failures.push(`requests beyond loopback: ${external.join(", ")}`);
 } catch (err) {
