@@ -173,6 +173,11 @@ pub struct Config {
     #[arg(long, env = "PARLEY_PRODUCTION", global = true)]
     pub production: bool,
 
+    /// Serve the demo web chat at `/demo/` (`true` or `false`). Unset: on,
+    /// except in production mode.
+    #[arg(long, env = "PARLEY_DEMO", value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub demo: Option<bool>,
+
     /// Take the client address from the last `X-Forwarded-For` entry (set
     /// it only behind a reverse proxy that writes that header).
     #[arg(long, env = "PARLEY_TRUST_FORWARDED_FOR", global = true)]
@@ -325,6 +330,11 @@ impl FromStr for Secret {
 }
 
 impl Config {
+    /// Whether `/demo/` is served: as set, else everywhere but production.
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.unwrap_or(!self.production)
+    }
+
     /// Settings for tests and embedding: everything at its default except
     /// the database, listening on a free port.
     pub fn for_database(database_url: impl Into<String>) -> Result<Self, clap::Error> {
@@ -339,6 +349,16 @@ impl Config {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn demo_follows_production_unless_set() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().config;
+        assert!(parse(&["parley"]).demo_enabled());
+        assert!(!parse(&["parley", "--production"]).demo_enabled());
+        assert!(parse(&["parley", "--production", "--demo", "on"]).demo_enabled());
+        assert!(!parse(&["parley", "--demo", "false"]).demo_enabled());
+        assert!(Cli::try_parse_from(["parley", "--demo", "maybe"]).is_err());
+    }
 
     #[test]
     fn rates_parse() {

@@ -263,6 +263,7 @@ impl Application {
             },
             http: HttpSettings {
                 production: config.production,
+                demo: config.demo_enabled(),
                 allowed_origins: AllowedOrigins::new(&cors, !config.production),
                 trust_forwarded_for: config.trust_forwarded_for,
                 body_read_timeout: config.body_read_timeout,
@@ -328,6 +329,11 @@ impl Application {
             database = db::backend_name(state.service.db()),
             "Parley is listening; open http://{addr}/ for GraphiQL"
         );
+        if state.http.demo {
+            tracing::info!(
+                "the demo chat is at http://{addr}/demo/ (PARLEY_DEMO=false turns it off)"
+            );
+        }
         let purger = tokio::spawn(purge_deleted(state.service.clone(), token.clone()));
         let result = server.await;
         purger.abort();

@@ -1,4 +1,4 @@
-//! The HTTP surface: routes, shared state, CORS and the explorers.
+//! The HTTP surface: routes, shared state, CORS, the explorers and the demo.
 
 /// Open sockets per user and per address.
 pub mod caps;
@@ -6,6 +6,8 @@ pub mod caps;
 pub mod client;
 /// Which browser origins may call the API (`--cors-origins`).
 pub mod cors;
+/// The demo web chat at `/demo/`, served from the binary.
+mod demo;
 /// GraphiQL and GraphQL Playground, served from the binary.
 mod explorer;
 /// `POST /graphql` and `GET /graphql`.
@@ -43,6 +45,8 @@ pub use ws::WsSettings;
 pub struct HttpSettings {
     /// No GraphiQL, no introspection without a token.
     pub production: bool,
+    /// Serve the demo chat at `/demo/`.
+    pub demo: bool,
     pub allowed_origins: origin::AllowedOrigins,
     pub trust_forwarded_for: bool,
     /// Time a client has to send a whole request body.
@@ -55,6 +59,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             production: false,
+            demo: true,
             allowed_origins: origin::AllowedOrigins::default(),
             trust_forwarded_for: false,
             body_read_timeout: Duration::from_secs(10),
@@ -93,6 +98,9 @@ pub fn router(state: AppState, metrics: bool) -> Router {
     let cors = state.cors.layer();
     if !state.http.production {
         router = router.merge(explorer::routes());
+    }
+    if state.http.demo {
+        router = router.merge(demo::routes());
     }
     let request_timeout = state.http.request_timeout;
     router = router
