@@ -83,15 +83,7 @@ impl Instance {
     }
 
     async fn wait_ready(&self) -> Result<()> {
-        for _ in 0..300 {
-            if let Ok(response) = self.http.get(format!("{}/health", self.base)).send().await
-                && response.status().is_success()
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("the server at {} did not become ready", self.base)
+        wait_healthy(&self.http, &self.base).await
     }
 
     /// The process id, to read its memory.
@@ -143,16 +135,7 @@ impl Instance {
                 json!({"u": username}),
             )
             .await?;
-        let payload = &response["data"]["register"];
-        let (Some(id), Some(token)) = (payload["user"]["id"].as_str(), payload["token"].as_str())
-        else {
-            bail!("register failed: {response:#}");
-        };
-        Ok(TestUser {
-            id: id.to_owned(),
-            username: username.to_owned(),
-            token: token.to_owned(),
-        })
+        TestUser::registered(username, &response)
     }
 
     /// A signed-in graphql-transport-ws socket.
@@ -167,4 +150,17 @@ impl Instance {
         }
         Ok(client)
     }
+}
+
+/// Waits up to 30 s for a server's `/health` to answer 200.
+pub async fn wait_healthy(http: &reqwest::Client, base: &str) -> Result<()> {
+    for _ in 0..300 {
+        if let Ok(response) = http.get(format!("{base}/health")).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server at {base} did not become ready")
 }

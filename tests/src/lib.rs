@@ -41,6 +41,22 @@ pub struct TestUser {
     pub token: String,
 }
 
+impl TestUser {
+    /// The user in a `register` response (`token user { id }`).
+    fn registered(username: &str, response: &Value) -> Result<Self> {
+        let payload = &response["data"]["register"];
+        let (Some(id), Some(token)) = (payload["user"]["id"].as_str(), payload["token"].as_str())
+        else {
+            bail!("register failed: {response:#}");
+        };
+        Ok(Self {
+            id: id.to_owned(),
+            username: username.to_owned(),
+            token: token.to_owned(),
+        })
+    }
+}
+
 pub async fn spawn_app() -> Result<TestApp> {
     spawn_app_with(|_| {}).await
 }
@@ -165,16 +181,7 @@ impl TestApp {
                 json!({"u": username}),
             )
             .await?;
-        let payload = &response["data"]["register"];
-        let (Some(id), Some(token)) = (payload["user"]["id"].as_str(), payload["token"].as_str())
-        else {
-            bail!("register failed: {response:#}");
-        };
-        Ok(TestUser {
-            id: id.to_owned(),
-            username: username.to_owned(),
-            token: token.to_owned(),
-        })
+        TestUser::registered(username, &response)
     }
 
     /// Opens (or gets) the direct conversation of `a` with `b`; its id.

@@ -1,9 +1,9 @@
 //! The server under test: one the tool starts (a `parley` child process over
 //! a fresh database) or one already running.
 
-use std::{net::TcpListener, process::Stdio, time::Duration};
+use std::{net::TcpListener, process::Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use parley_tests::TestDb;
 use tokio::process::{Child, Command};
 
@@ -88,15 +88,7 @@ impl Target {
     }
 
     async fn wait_ready(&self) -> Result<()> {
-        for _ in 0..300 {
-            if let Ok(response) = self.http.get(format!("{}/health", self.base)).send().await
-                && response.status().is_success()
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("the server at {} did not become ready", self.base)
+        parley_tests::instance::wait_healthy(&self.http, &self.base).await
     }
 
     pub fn graphql_url(&self) -> String {
