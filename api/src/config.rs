@@ -136,6 +136,12 @@ pub struct Config {
     #[arg(long, env = "PARLEY_DELIVERY_FLUSH", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
     pub delivery_flush: Duration,
 
+    /// How long a session found valid is trusted without a database lookup
+    /// (revoked sessions are dropped at once, on every instance); 0 looks
+    /// every request up.
+    #[arg(long, env = "PARLEY_SESSION_CACHE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub session_cache: Duration,
+
     /// How long shutdown waits for open requests and sockets.
     #[arg(long, env = "PARLEY_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_timeout: Duration,

@@ -203,6 +203,7 @@ impl Application {
             event_retention: config.event_retention,
             typing_timeout: config.typing_timeout,
             delivery_flush: config.delivery_flush,
+            session_cache: config.session_cache,
             presence_expiry: config.presence_expiry,
             rate_limits: RateLimits {
                 login_per_account: config.login_rate_account,

@@ -53,8 +53,18 @@ pub async fn connect(url: &str, options: &DbOptions) -> Result<DatabaseConnectio
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
     }
+    if url.starts_with("postgres") {
+        // A batch of sends writes set-based statements whose text depends
+        // on how many sends and conversations it holds; prepared once per
+        // connection and shape, they stay prepared instead of evicting
+        // one another (sqlx keeps 100 by default).
+        opts.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(PG_STATEMENT_CACHE));
+    }
     Database::connect(opts).await
 }
+
+/// Prepared statements each PostgreSQL connection keeps.
+const PG_STATEMENT_CACHE: usize = 1024;
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

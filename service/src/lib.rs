@@ -96,6 +96,10 @@ pub struct Settings {
     /// How often coalesced delivery receipts are written (each member and
     /// conversation at most once per interval).
     pub delivery_flush: Duration,
+    /// How long a session found valid is trusted without a lookup (ended
+    /// sessions are dropped at once; see `accounts::session_cache`). Zero
+    /// looks every request up.
+    pub session_cache: Duration,
     /// Attempts allowed at login, password change and registration.
     pub rate_limits: accounts::RateLimits,
     /// Password hashes computed at once; each holds ~19 MiB.
@@ -117,6 +121,7 @@ impl Default for Settings {
             admin_key: None,
             typing_timeout: Duration::from_secs(6),
             delivery_flush: Duration::from_secs(1),
+            session_cache: Duration::from_secs(10),
             rate_limits: accounts::RateLimits::default(),
             max_concurrent_hashes: 2,
             presence_expiry: Duration::from_secs(15),
@@ -189,6 +194,7 @@ pub struct Service {
     presence: live::Presence,
     deliveries: live::Deliveries,
     limiters: accounts::Limiters,
+    sessions: accounts::SessionCache,
 }
 
 impl Service {
@@ -226,6 +232,7 @@ impl Service {
             presence: live::Presence::start(&bus, settings.presence_expiry),
             deliveries,
             limiters: accounts::Limiters::start(&settings.rate_limits),
+            sessions: accounts::SessionCache::start(settings.session_cache, &bus),
             passwords: accounts::Hasher::new(settings.max_concurrent_hashes),
             db,
             bus,

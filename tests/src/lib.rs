@@ -199,6 +199,22 @@ impl TestApp {
             .context("no conversation id")
     }
 
+    /// Creates a group of `owner` with `members`; its id.
+    pub async fn create_group(&self, owner: &TestUser, members: &[&TestUser]) -> Result<String> {
+        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let data = self
+            .ok(
+                &owner.token,
+                "mutation($m: [ID!]!) { createGroupConversation(input: {title: \"g\", memberIds: $m}) { id } }",
+                json!({"m": ids}),
+            )
+            .await?;
+        data["createGroupConversation"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no conversation id")
+    }
+
     pub async fn send(&self, user: &TestUser, conversation: &str, body: &str) -> Result<Value> {
         let data = self
             .ok(

@@ -161,21 +161,33 @@ impl Service {
         if token.is_empty() || token.len() > 256 || token.contains('.') {
             return Err(Error::Unauthenticated(INVALID));
         }
+        let token_hash = hash_token(token);
+        let at = now();
+        if let Some((viewer, last_seen_at)) = self.sessions.get(&token_hash, at) {
+            if self.note_seen(viewer.user_id, last_seen_at).await {
+                self.sessions.seen(&token_hash, at);
+            }
+            return Ok(viewer);
+        }
         let (session, user) = session::Entity::find()
-            .filter(session::Column::TokenHash.eq(hash_token(token)))
+            .filter(session::Column::TokenHash.eq(token_hash.as_str()))
             .find_also_related(user::Entity)
             .one(self.db())
             .await?
             .ok_or(Error::Unauthenticated(INVALID))?;
         let user = user.ok_or(Error::Unauthenticated(INVALID))?;
-        if session.expires_at <= now() {
+        if session.expires_at <= at {
             return Err(Error::Unauthenticated(INVALID));
         }
-        self.note_seen(&user).await;
-        Ok(Viewer {
+        let seen = self.note_seen(user.id, user.last_seen_at).await;
+        let viewer = Viewer {
             user_id: session.user_id,
             session_id: session.id,
-        })
+        };
+        let last_seen_at = if seen { Some(at) } else { user.last_seen_at };
+        self.sessions
+            .put(token_hash, viewer, session.expires_at, last_seen_at);
+        Ok(viewer)
     }
 
     async fn find_by_username_key(&self, key: &str) -> Result<Option<user::Model>> {

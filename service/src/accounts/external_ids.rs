@@ -53,7 +53,7 @@ impl Service {
         })?;
         let user = match self.user_by_external_id(&external_id).await? {
             Some(user) => {
-                self.note_seen(&user).await;
+                self.note_seen(user.id, user.last_seen_at).await;
                 user
             }
             None => {
@@ -70,7 +70,7 @@ impl Service {
                 if created {
                     tracing::info!(user_id = user.id, "created a user from a host-app JWT");
                 } else {
-                    self.note_seen(&user).await;
+                    self.note_seen(user.id, user.last_seen_at).await;
                 }
                 user
             }

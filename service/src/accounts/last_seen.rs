@@ -24,22 +24,31 @@ fn is_stale(seen: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
 }
 
 impl Service {
-    /// Notes that `user` was just seen, if the stored time is stale. Best
-    /// effort: a failure is logged and the request goes on, since a stale
-    /// "last seen" is no reason to refuse someone.
-    pub(crate) async fn note_seen(&self, user: &user::Model) {
+    /// Notes that a user last seen at `last_seen_at` was just seen, if that
+    /// is stale; true when it wrote. Best effort: a failure is logged and
+    /// the request goes on, since a stale "last seen" is no reason to
+    /// refuse someone.
+    pub(crate) async fn note_seen(
+        &self,
+        user_id: i64,
+        last_seen_at: Option<DateTime<Utc>>,
+    ) -> bool {
         let at = now();
-        if !is_stale(user.last_seen_at, at) {
-            return;
+        if !is_stale(last_seen_at, at) {
+            return false;
         }
         let result: crate::Result<()> = async {
             let txn = self.write().await?;
-            mark_seen(&*txn, user.id, at).await?;
+            mark_seen(&*txn, user_id, at).await?;
             Ok(txn.commit().await?)
         }
         .await;
-        if let Err(err) = result {
-            tracing::warn!(error = %err, user_id = user.id, "could not note when the user was seen");
+        match result {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(error = %err, user_id, "could not note when the user was seen");
+                false
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ mod profile;
 mod rate_limit;
 /// Ending live connections of sessions that ended.
 mod revocation;
+/// Sessions recently checked, so most requests need no lookup.
+mod session_cache;
 /// Listing and revoking one's sessions.
 mod sessions;
 /// Looking users up and searching them.
@@ -38,3 +40,4 @@ pub use profile::UpdateProfile;
 pub(crate) use profile::validate_profile;
 pub(crate) use rate_limit::Limiters;
 pub use rate_limit::{Rate, RateLimits, address_key};
+pub(crate) use session_cache::SessionCache;

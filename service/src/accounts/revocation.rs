@@ -24,6 +24,7 @@ impl Service {
     /// Tells live connections that sessions ended. Call after the commit.
     pub(crate) fn announce_revoked(&self, revoked: Revoked) {
         tracing::debug!(?revoked, "sessions ended");
+        self.sessions.forget(&revoked);
         self.bus().publish_revoked(revoked);
     }
 

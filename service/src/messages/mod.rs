@@ -16,6 +16,8 @@ mod reactions;
 pub mod search;
 /// Sending a message.
 mod send;
+/// The set-based statements of one batch of sends.
+mod send_batch;
 /// The group-commit engine that stores sends.
 mod send_lanes;
 /// Messages whose text streams in (AI answers).

@@ -12,34 +12,26 @@
 //! in id order, so batches of different instances sharing a PostgreSQL
 //! database cannot deadlock.
 //!
-//! A send that fails (its sender is not a member, its client id is taken)
-//! rolls the batch back; it gets its error and the rest are stored again
-//! without it. Events are published once the batch has committed.
+//! The statements of a batch are set-based (`send_batch`): a few per
+//! batch, not a few per send. A send that cannot be stored (its sender is
+//! not a member, its client id is taken) is found before anything is
+//! written; it gets its answer and the rest are stored without it. Events
+//! are published once the batch has committed.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use entity::{
-    conversation::{self, Kind},
-    conversation_member, message,
-};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryTrait, Set,
-    sea_query::{Expr, ExprTrait},
-};
+use entity::message;
+use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::send_batch::{self, Outcome};
 use crate::{
     Viewer,
-    conversations::next_seq,
-    conversations::title_from,
     db::WriteLock,
-    error::{Error, Internal, Result, is_unique_violation},
+    error::{Error, Internal, Result},
     events::EventBus,
     events::{self, EventLog, NewEvent},
     messages::Content,
-    messages::join_thread,
-    time::now,
 };
 
 /// Most sends one commit carries: enough to amortize the fsync, few enough
@@ -149,9 +141,12 @@ impl Lane {
             }
             match self.try_commit(&jobs).await {
                 Ok(done) => break done,
-                Err(Failure::Job(index, err)) => {
-                    let job = jobs.remove(index);
-                    refused.push((job, err));
+                Err(Failure::Jobs(mut answers)) => {
+                    // Highest index first, so the others stay put.
+                    answers.sort_by_key(|(index, _)| std::cmp::Reverse(*index));
+                    for (index, answer) in answers {
+                        refused.push((jobs.remove(index), answer));
+                    }
                 }
                 Err(Failure::Batch(err)) => {
                     tracing::error!(error = %err, sends = jobs.len(), "a batch of sends failed");
@@ -187,47 +182,29 @@ impl Lane {
         jobs: &[Job],
     ) -> Result<(Vec<Stored>, Vec<entity::event::Model>), Failure> {
         let txn = self.lock.begin(&self.db).await.map_err(Failure::Batch)?;
-        let mut stored: Vec<Stored> = Vec::with_capacity(jobs.len());
-        // Retries of one client id inside the batch store one message.
-        let mut by_client_id: HashMap<(i64, i64, &str), usize> = HashMap::new();
+        let drafts: Vec<&Draft> = jobs.iter().map(|job| &job.draft).collect();
+        let stored = match send_batch::store(&txn, &drafts).await {
+            Ok(Outcome::Stored(stored)) => stored,
+            Ok(Outcome::Refused(refused)) => {
+                txn.rollback().await.map_err(Failure::Batch)?;
+                return Err(Failure::Jobs(refused));
+            }
+            Err(Error::Internal(Internal::Db(db))) => return Err(Failure::Batch(db)),
+            Err(err) => return Err(Failure::Batch(db_error(err))),
+        };
         // One event per message stored, not per answer.
-        let mut added = Vec::with_capacity(jobs.len());
-        for (index, job) in jobs.iter().enumerate() {
-            let d = &job.draft;
-            if let Some(key) = d.client_message_id.as_deref() {
-                let key = (d.conversation_id, d.viewer.user_id, key);
-                if let Some(first) = by_client_id.get(&key) {
-                    let same = stored[*first].clone();
-                    stored.push(same);
-                    continue;
-                }
-                by_client_id.insert(key, index);
-            }
-            match store_one(&txn, d).await {
-                Ok(message) => {
-                    added.push(
-                        NewEvent::new(message.conversation_id, entity::event::Kind::MessageAdded)
-                            .message(message.id)
-                            .user(d.viewer.user_id),
-                    );
-                    stored.push(Stored::Message(message));
-                }
-                Err(err) => {
-                    let answer = match err {
-                        Error::Internal(Internal::Db(db))
-                            if d.client_message_id.is_some() && is_unique_violation(&db) =>
-                        {
-                            Ok(Stored::DuplicateClientId)
-                        }
-                        err => Err(err),
-                    };
-                    // On PostgreSQL a failed statement spoils the whole
-                    // transaction, so the batch starts over without it.
-                    txn.rollback().await.map_err(Failure::Batch)?;
-                    return Err(Failure::Job(index, answer));
-                }
-            }
-        }
+        let mut seen = HashSet::new();
+        let added = stored
+            .iter()
+            .filter_map(|s| match s {
+                Stored::Message(m) if seen.insert(m.id) => Some(
+                    NewEvent::new(m.conversation_id, entity::event::Kind::MessageAdded)
+                        .message(m.id)
+                        .user(m.sender_id.unwrap_or_default()),
+                ),
+                _ => None,
+            })
+            .collect();
         let logged = events::record(&*txn, added, self.bus.origin())
             .await
             .map_err(|err| Failure::Batch(db_error(err)))?;
@@ -247,98 +224,8 @@ fn db_error(err: Error) -> sea_orm::DbErr {
 // Lives only while a batch is retried; see `Stored`.
 #[allow(clippy::large_enum_variant)]
 enum Failure {
-    /// One send cannot be stored; the others may be.
-    Job(usize, Result<Stored>),
+    /// These sends cannot be stored (their answers); the others may be.
+    Jobs(Vec<(usize, Result<Stored>)>),
     /// Nothing can be stored now (the database is gone, a commit failed).
     Batch(sea_orm::DbErr),
-}
-
-/// The statements of one send, inside the batch's transaction.
-async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model> {
-    // The seq bump comes first: it takes the conversation's lock, so
-    // concurrent senders get consecutive seqs, and a message with seq n
-    // commits only after n-1.
-    let conversation = next_seq(&**txn, d.conversation_id).await?;
-    let seq = conversation.last_seq;
-    let at = conversation.last_activity_at;
-    // One statement for every membership: the sender has read up to their
-    // own message, everyone else has one more unread, all get the new inbox
-    // key, and the conversation leaves everyone's archive. The rows it
-    // returns are the membership check, made under the conversation's
-    // lock: a member removed a moment ago is not among them.
-    let me = d.viewer.user_id;
-    let is_sender = || Expr::col(conversation_member::Column::UserId).eq(me);
-    let members = conversation_member::Entity::update_many()
-        .col_expr(
-            conversation_member::Column::LastReadSeq,
-            Expr::case(is_sender(), Expr::value(seq))
-                .finally(Expr::col(conversation_member::Column::LastReadSeq))
-                .into(),
-        )
-        // The sender's client has its own message: delivered, too.
-        .col_expr(
-            conversation_member::Column::LastDeliveredSeq,
-            Expr::case(is_sender(), Expr::value(seq))
-                .finally(Expr::col(conversation_member::Column::LastDeliveredSeq))
-                .into(),
-        )
-        .col_expr(
-            conversation_member::Column::UnreadCount,
-            Expr::case(is_sender(), Expr::value(0))
-                .finally(Expr::col(conversation_member::Column::UnreadCount).add(1))
-                .into(),
-        )
-        .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
-        .col_expr(conversation_member::Column::Archived, Expr::value(false))
-        .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))
-        .into_query()
-        // Only the ids: a 1,000-member group would otherwise send back
-        // 1,000 whole rows per message.
-        .returning_col(conversation_member::Column::UserId)
-        .to_owned();
-    let backend = txn.get_database_backend();
-    let members = txn.query_all_raw(backend.build(&members)).await?;
-    if !members
-        .iter()
-        .any(|row| row.try_get_by_index::<i64>(0).is_ok_and(|id| id == me))
-    {
-        return Err(Error::NotFound("conversation"));
-    }
-    // A group created without a title is named by its first message
-    // with words (a bare image or an empty streamed start leaves it to
-    // the next one).
-    let body = &d.content.body;
-    if conversation.kind == Kind::Group && conversation.title.is_none() && !body.is_empty() {
-        conversation::Entity::update_many()
-            .col_expr(conversation::Column::Title, Expr::value(title_from(body)))
-            .filter(conversation::Column::Id.eq(d.conversation_id))
-            .exec(&**txn)
-            .await?;
-    }
-    // Taken under the lock, so creation times follow seq order.
-    let created_at = Ord::max(now(), at);
-    // After the membership check: a non-member learns nothing about the
-    // target.
-    let thread_root_id = match d.reply_to_id {
-        Some(target) => Some(join_thread(&**txn, d.conversation_id, target, created_at).await?),
-        None => None,
-    };
-    Ok(message::ActiveModel {
-        conversation_id: Set(d.conversation_id),
-        seq: Set(seq),
-        sender_id: Set(Some(d.viewer.user_id)),
-        body: Set(body.clone()),
-        client_message_id: Set(d.client_message_id.clone()),
-        // Taken under the lock, so creation times follow seq order.
-        created_at: Set(created_at),
-        kind: Set(d.content.kind),
-        metadata: Set(d.content.metadata.clone()),
-        attachments: Set(d.content.attachments.clone()),
-        streaming: Set(d.content.streaming),
-        reply_to_id: Set(d.reply_to_id),
-        thread_root_id: Set(thread_root_id),
-        ..Default::default()
-    }
-    .insert(&**txn)
-    .await?)
 }

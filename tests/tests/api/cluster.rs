@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail, ensure};
-use parley_tests::{TestDb, TestUser, WsClient, instance::Instance};
+use parley_tests::{TestDb, TestUser, WsClient, error_code, instance::Instance};
 use serde_json::{Value, json};
 
 const MESSAGE_ADDED: &str =
@@ -476,14 +476,27 @@ async fn three_instances_on_one_postgres_behave_like_one() -> Result<()> {
         );
     }
 
-    // A logout on B closes the session's sockets on A (and on B).
+    // A logout on B closes the session's sockets on A (and on B), and A's
+    // session cache, which had just checked the token, drops it as the
+    // signal arrives.
     let mut s2_on_a = a.ws(&s2.token).await?;
     let mut s2_on_b = b.ws(&s2.token).await?;
+    a.ok(&s2.token, "{ me { id } }", json!({})).await?;
     b.ok(&s2.token, "mutation { logout }", json!({})).await?;
     let (code, _) = s2_on_a.closed().await?;
     ensure!(code == 4403, "the socket on A closed with {code}");
     let (code, _) = s2_on_b.closed().await?;
     ensure!(code == 4403, "the socket on B closed with {code}");
+    let mut refused = false;
+    for _ in 0..20 {
+        let answer = a.gql(Some(&s2.token), "{ me { id } }", json!({})).await?;
+        if error_code(&answer) == "UNAUTHENTICATED" {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    ensure!(refused, "A still accepts the token B logged out");
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! a table (and JSON with `--json`). `--quick` runs tiny sizes (CI).
 
 mod client;
+mod external;
 mod report;
 mod scenarios;
 mod seed;

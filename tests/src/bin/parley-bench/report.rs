@@ -31,6 +31,8 @@ pub struct Row {
     pub lost: u64,
     pub duplicated: u64,
     pub server_rss_mib: Option<f64>,
+    /// The server's CPU time per operation, in milliseconds, when measured.
+    pub cpu_ms_per_op: Option<f64>,
     /// The limit or target this row is judged against, and the verdict.
     pub target: String,
     pub pass: Option<bool>,
@@ -49,6 +51,7 @@ impl Row {
             lost: 0,
             duplicated: 0,
             server_rss_mib: None,
+            cpu_ms_per_op: None,
             target: String::new(),
             pass: None,
         }
@@ -73,6 +76,11 @@ impl Row {
         self
     }
 
+    pub fn cpu(mut self, ms_per_op: Option<f64>) -> Self {
+        self.cpu_ms_per_op = ms_per_op;
+        self
+    }
+
     pub fn judge(mut self, target: impl Into<String>, pass: bool) -> Self {
         self.target = target.into();
         self.pass = Some(pass);
@@ -82,7 +90,7 @@ impl Row {
 
 pub fn print_table(rows: &[Row]) {
     println!(
-        "{:<10} {:<34} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9}  target",
+        "{:<10} {:<34} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9} {:>7}  target",
         "scenario",
         "setting",
         "count",
@@ -92,7 +100,8 @@ pub fn print_table(rows: &[Row]) {
         "max ms",
         "lost",
         "dup",
-        "rss MiB"
+        "rss MiB",
+        "cpu ms"
     );
     for r in rows {
         let verdict = match r.pass {
@@ -101,7 +110,7 @@ pub fn print_table(rows: &[Row]) {
             None => "",
         };
         println!(
-            "{:<10} {:<34} {:>9} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>9}  {verdict}{}",
+            "{:<10} {:<34} {:>9} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>9} {:>7}  {verdict}{}",
             r.scenario,
             r.setting,
             r.count,
@@ -113,6 +122,8 @@ pub fn print_table(rows: &[Row]) {
             r.duplicated,
             r.server_rss_mib
                 .map_or("-".to_owned(), |m| format!("{m:.1}")),
+            r.cpu_ms_per_op
+                .map_or("-".to_owned(), |m| format!("{m:.3}")),
             r.target
         );
     }

@@ -99,6 +99,11 @@ impl Target {
         format!("{}/graphql/ws", self.base.replacen("http", "ws", 1))
     }
 
+    /// The server's process id, when known.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
     /// The server's resident memory, in KiB.
     pub fn rss_kib(&self) -> Option<u64> {
         rss_kib(self.pid?)
@@ -134,20 +139,5 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 
 /// CPU time this process has used, in seconds.
 pub fn own_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (which may contain spaces).
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
-    (ticks(11) + ticks(12)) / 100.0
+    crate::external::cpu_seconds("self").unwrap_or(0.0)
 }
