@@ -104,6 +104,13 @@ pub struct Settings {
     /// its users count as offline (it sends a heartbeat every third of
     /// this).
     pub presence_expiry: Duration,
+    /// Who sees a person's `online` and `lastSeenAt`, and their presence
+    /// events.
+    pub presence_visibility: accounts::Audience,
+    /// Whom `users(search)` finds besides exact usernames.
+    pub user_search: accounts::Audience,
+    /// What becomes of a deleted account's messages.
+    pub deleted_account_messages: accounts::DeletedMessages,
 }
 
 impl Default for Settings {
@@ -120,6 +127,9 @@ impl Default for Settings {
             rate_limits: accounts::RateLimits::default(),
             max_concurrent_hashes: 2,
             presence_expiry: Duration::from_secs(15),
+            presence_visibility: accounts::Audience::Contacts,
+            user_search: accounts::Audience::Contacts,
+            deleted_account_messages: accounts::DeletedMessages::Tombstone,
         }
     }
 }

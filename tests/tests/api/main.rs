@@ -21,6 +21,7 @@ mod live;
 mod message_actions;
 mod messages;
 mod persisted_queries;
+mod privacy;
 mod profile;
 mod rich_messages;
 mod schema;
