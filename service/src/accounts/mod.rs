@@ -7,6 +7,8 @@ mod argon2_pool;
 mod auth;
 /// Deleting an account and everything that names its person.
 mod deletion;
+/// A person's own data, in pages.
+mod export;
 /// Users the host app brings along, by its own ids.
 mod external_ids;
 /// What the host app may do with the admin key.
@@ -32,6 +34,7 @@ mod users;
 
 pub use auth::{Register, SignedIn, hash_token, new_token};
 pub use deletion::DeletedMessages;
+pub use export::{EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX, Export, ExportCursor};
 pub use external_ids::GENERATED_USERNAME_PREFIX;
 pub(crate) use external_ids::{NewExternalUser, display_name_for};
 pub use host_app::{AdminKey, MIN_ADMIN_KEY_BYTES, UpsertUser, host_app_only};

@@ -29,7 +29,10 @@ pub(crate) use members::member_ids;
 pub use open::CreateGroup;
 pub use settings::UpdateConversation;
 pub use timeline::Change;
-pub(crate) use timeline::{CONVERSATION_LOCK, append_system, lock_conversation, next_seq};
+pub(crate) use timeline::{
+    CONVERSATION_LOCK, append_system, forget_id, forget_in_system_messages, lock_conversation,
+    next_seq,
+};
 pub(crate) use titles::title_from;
 pub use titles::untitled_title;
 pub(crate) use unread::{not_muted, uncount_deleted};

@@ -9,6 +9,7 @@ mod authz;
 mod cluster;
 mod conversations;
 mod cors;
+mod data_rights;
 mod demo;
 mod events;
 mod explorer;
