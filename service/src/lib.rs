@@ -14,7 +14,8 @@
 //! db.rs           connecting, migrating, the SQLite write lock, LIKE escaping
 //! time.rs         timestamps as the database stores them
 //! accounts/       sign-up and sign-in, passwords, profiles, users, sessions,
-//!                 last seen, host-app JWTs, external ids and the admin key
+//!                 last seen, host-app JWTs, external ids and the admin key,
+//!                 privacy.rs (presence and search), export.rs, deletion.rs
 //! conversations/  access.rs (who may do what, and its table), open.rs,
 //!                 inbox.rs, unread.rs, members.rs, settings.rs, lifecycle.rs,
 //!                 timeline.rs (seqs and system messages), titles.rs

@@ -31,7 +31,9 @@ use sea_orm::{
 use super::host_app_only;
 use crate::{
     Actor, Service, Viewer,
-    conversations::{Change, append_system, forget_id, forget_in_system_messages, lock_conversation},
+    conversations::{
+        Change, append_system, forget_id, forget_in_system_messages, lock_conversation,
+    },
     error::{Error, Result},
     events::{NewEvent, Revoked},
     messages::tombstone,
@@ -138,7 +140,9 @@ impl Service {
                     .leave_conversation(&Actor::User(viewer), conversation_id)
                     .await
                     .map(|_| ()),
-                ConversationKind::Direct => self.leave_direct_for_good(user_id, conversation_id).await,
+                ConversationKind::Direct => {
+                    self.leave_direct_for_good(user_id, conversation_id).await
+                }
             };
             match left {
                 // Deleted or left meanwhile.
@@ -166,8 +170,14 @@ impl Service {
         }
         message::Entity::update_many()
             .col_expr(message::Column::SenderId, Expr::value(Option::<i64>::None))
-            .col_expr(message::Column::ClientMessageId, Expr::value(Option::<String>::None))
-            .col_expr(message::Column::ExternalId, Expr::value(Option::<String>::None))
+            .col_expr(
+                message::Column::ClientMessageId,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                message::Column::ExternalId,
+                Expr::value(Option::<String>::None),
+            )
             .filter(message::Column::SenderId.eq(user_id))
             .exec(&*txn)
             .await?;
@@ -194,7 +204,10 @@ impl Service {
             }
         }
         conversation::Entity::update_many()
-            .col_expr(conversation::Column::CreatedBy, Expr::value(Option::<i64>::None))
+            .col_expr(
+                conversation::Column::CreatedBy,
+                Expr::value(Option::<i64>::None),
+            )
             .filter(conversation::Column::CreatedBy.eq(user_id))
             .exec(&*txn)
             .await?;

@@ -25,16 +25,13 @@ use std::{
 };
 
 use entity::{conversation_member, user};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use crate::{
     Service,
-    error::Result,
     accounts::live_conversations_of,
+    error::Result,
     events::{Ephemeral, EventBus, Roster},
     time::now,
 };

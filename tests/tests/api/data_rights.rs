@@ -3,13 +3,12 @@
 //! leaves no row that names its person.
 
 use anyhow::{Context, Result};
-use parley_tests::{
-    TestApp, TestUser, decode_id, error_code, jwt, spawn_app_with, spawn_host_app,
-};
+use parley_tests::{TestApp, TestUser, decode_id, error_code, jwt, spawn_app_with, spawn_host_app};
 use serde_json::{Value, json};
 
 const EXPORT: &str = "query($a: String, $f: Int) { exportMyData(after: $a, first: $f) }";
-const REACT: &str = "mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }";
+const REACT: &str =
+    "mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }";
 const REPLY: &str = "mutation($c: ID!, $b: String!, $r: ID) { sendMessage(input: {conversationId: $c, body: $b, replyToId: $r}) { id } }";
 const HISTORY: &str = "query($c: ID!) { conversation(id: $c) { members { nodes { user { username } role } } messages(last: 50) { nodes { kind body sender { id } deletedAt replyCount } } } }";
 
@@ -97,11 +96,7 @@ fn bodies(page: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_export_holds_exactly_the_viewers_data_in_pages() -> Result<()> {
     let w = world(spawn_host_app().await?).await?;
-    let first = w
-        .app
-        .ok(&w.doomed.token, EXPORT, json!({"f": 2}))
-        .await?["exportMyData"]
-        .clone();
+    let first = w.app.ok(&w.doomed.token, EXPORT, json!({"f": 2})).await?["exportMyData"].clone();
     assert_eq!(first["profile"]["username"], NAME);
     assert_eq!(first["profile"]["id"], json!(w.doomed.id));
     assert_eq!(first["profile"]["hasPassword"], true);
@@ -151,16 +146,56 @@ async fn the_export_holds_exactly_the_viewers_data_in_pages() -> Result<()> {
 /// database: all must be zero.
 async fn rows_naming(app: &TestApp, user_id: i64) -> Result<Vec<(&'static str, i64)>> {
     let checks = [
-        ("users", format!("SELECT COUNT(*) FROM users WHERE id = {user_id} OR username_key = '{NAME}' OR display_name = '{NAME}'")),
-        ("sessions", format!("SELECT COUNT(*) FROM sessions WHERE user_id = {user_id}")),
-        ("members", format!("SELECT COUNT(*) FROM conversation_members WHERE user_id = {user_id}")),
-        ("reactions", format!("SELECT COUNT(*) FROM reactions WHERE user_id = {user_id}")),
-        ("messages sent", format!("SELECT COUNT(*) FROM messages WHERE sender_id = {user_id}")),
-        ("message text", format!("SELECT COUNT(*) FROM messages WHERE body LIKE '%{NAME}%' OR metadata LIKE '%{NAME}%' OR body LIKE 'mine %'")),
-        ("message ids", format!("SELECT COUNT(*) FROM messages WHERE metadata LIKE '%\"actorId\":{user_id}%' OR metadata LIKE '%\"userId\":{user_id}%' OR metadata LIKE '%[{user_id}]%' OR metadata LIKE '%,{user_id}]%' OR metadata LIKE '%[{user_id},%' OR metadata LIKE '%,{user_id},%'")),
-        ("edits", format!("SELECT COUNT(*) FROM message_edits WHERE body LIKE 'mine %'")),
-        ("conversations", format!("SELECT COUNT(*) FROM conversations WHERE created_by = {user_id} OR direct_key LIKE '%{user_id}:%' OR direct_key LIKE '%:{user_id}%'")),
-        ("events", format!("SELECT COUNT(*) FROM events WHERE user_id = {user_id} OR only_user_id = {user_id} OR data LIKE '%\"actorId\":{user_id}%' OR data LIKE '%\"userId\":{user_id}%' OR data LIKE '%\"newOwnerId\":{user_id}%'")),
+        (
+            "users",
+            format!(
+                "SELECT COUNT(*) FROM users WHERE id = {user_id} OR username_key = '{NAME}' OR display_name = '{NAME}'"
+            ),
+        ),
+        (
+            "sessions",
+            format!("SELECT COUNT(*) FROM sessions WHERE user_id = {user_id}"),
+        ),
+        (
+            "members",
+            format!("SELECT COUNT(*) FROM conversation_members WHERE user_id = {user_id}"),
+        ),
+        (
+            "reactions",
+            format!("SELECT COUNT(*) FROM reactions WHERE user_id = {user_id}"),
+        ),
+        (
+            "messages sent",
+            format!("SELECT COUNT(*) FROM messages WHERE sender_id = {user_id}"),
+        ),
+        (
+            "message text",
+            format!(
+                "SELECT COUNT(*) FROM messages WHERE body LIKE '%{NAME}%' OR metadata LIKE '%{NAME}%' OR body LIKE 'mine %'"
+            ),
+        ),
+        (
+            "message ids",
+            format!(
+                "SELECT COUNT(*) FROM messages WHERE metadata LIKE '%\"actorId\":{user_id}%' OR metadata LIKE '%\"userId\":{user_id}%' OR metadata LIKE '%[{user_id}]%' OR metadata LIKE '%,{user_id}]%' OR metadata LIKE '%[{user_id},%' OR metadata LIKE '%,{user_id},%'"
+            ),
+        ),
+        (
+            "edits",
+            "SELECT COUNT(*) FROM message_edits WHERE body LIKE 'mine %'".to_owned(),
+        ),
+        (
+            "conversations",
+            format!(
+                "SELECT COUNT(*) FROM conversations WHERE created_by = {user_id} OR direct_key LIKE '%{user_id}:%' OR direct_key LIKE '%:{user_id}%'"
+            ),
+        ),
+        (
+            "events",
+            format!(
+                "SELECT COUNT(*) FROM events WHERE user_id = {user_id} OR only_user_id = {user_id} OR data LIKE '%\"actorId\":{user_id}%' OR data LIKE '%\"userId\":{user_id}%' OR data LIKE '%\"newOwnerId\":{user_id}%'"
+            ),
+        ),
     ];
     let mut found = Vec::new();
     for (what, sql) in checks {
@@ -190,7 +225,9 @@ async fn deleting_ones_account_ends_sessions_and_leaves_nothing_that_names_them(
             "message text",
             "message ids",
             "events",
-        ].contains(what) {
+        ]
+        .contains(what)
+        {
             assert!(*count > 0, "{what}: {before:?}");
         }
     }
@@ -207,7 +244,11 @@ async fn deleting_ones_account_ends_sessions_and_leaves_nothing_that_names_them(
     assert_eq!(wrong["errors"][0]["extensions"]["field"], "password");
     let missing = w
         .app
-        .gql(Some(&w.doomed.token), "mutation { deleteMyAccount }", json!({}))
+        .gql(
+            Some(&w.doomed.token),
+            "mutation { deleteMyAccount }",
+            json!({}),
+        )
         .await?;
     assert_eq!(error_code(&missing), "BAD_USER_INPUT");
     let done = w
@@ -220,7 +261,10 @@ async fn deleting_ones_account_ends_sessions_and_leaves_nothing_that_names_them(
         .await?;
     assert_eq!(done["deleteMyAccount"], true);
     assert_eq!(socket.closed().await?.0, 4403);
-    let me = w.app.gql(Some(&w.doomed.token), "{ me { id } }", json!({})).await?;
+    let me = w
+        .app
+        .gql(Some(&w.doomed.token), "{ me { id } }", json!({}))
+        .await?;
     assert_eq!(error_code(&me), "UNAUTHENTICATED");
     let found = rows_naming(&w.app, user_id).await?;
     assert_eq!(found, none(&found));
@@ -280,7 +324,11 @@ async fn deleting_ones_account_ends_sessions_and_leaves_nothing_that_names_them(
     // the deleted user is gone from search and ids.
     let gone = w
         .app
-        .ok(&w.ben.token, "query($u: ID!) { user(id: $u) { id } }", json!({"u": w.doomed.id}))
+        .ok(
+            &w.ben.token,
+            "query($u: ID!) { user(id: $u) { id } }",
+            json!({"u": w.doomed.id}),
+        )
         .await?;
     assert_eq!(gone["user"], Value::Null);
     Ok(())
@@ -307,7 +355,10 @@ async fn the_host_app_deletes_a_user_and_erase_removes_their_messages() -> Resul
     assert_eq!(error_code(&people), "FORBIDDEN");
     let done = w
         .app
-        .admin("mutation($u: ID!) { deleteUser(id: $u) }", json!({"u": w.doomed.id}))
+        .admin(
+            "mutation($u: ID!) { deleteUser(id: $u) }",
+            json!({"u": w.doomed.id}),
+        )
         .await?;
     assert_eq!(done["deleteUser"], true, "{done}");
     let again = w
@@ -355,17 +406,27 @@ async fn an_account_without_a_password_confirms_its_deletion() -> Result<()> {
     let app = spawn_host_app().await?;
     let token = jwt::hs256(&jwt::claims("ext-42", 600))?;
     app.ok(&token, "{ me { id } }", json!({})).await?;
+    // A JWT's socket has no session row; it closes all the same.
+    let mut socket = app.ws(&token).await?;
     let unconfirmed = app
         .gql(Some(&token), "mutation { deleteMyAccount }", json!({}))
         .await?;
     assert_eq!(error_code(&unconfirmed), "BAD_USER_INPUT");
     assert_eq!(unconfirmed["errors"][0]["extensions"]["field"], "confirm");
     let done = app
-        .ok(&token, "mutation { deleteMyAccount(confirm: true) }", json!({}))
+        .ok(
+            &token,
+            "mutation { deleteMyAccount(confirm: true) }",
+            json!({}),
+        )
         .await?;
     assert_eq!(done["deleteMyAccount"], true);
+    assert_eq!(socket.closed().await?.0, 4403);
     let rows = app
-        .sql_ints("SELECT COUNT(*) FROM users WHERE external_id = 'ext-42'", vec![])
+        .sql_ints(
+            "SELECT COUNT(*) FROM users WHERE external_id = 'ext-42'",
+            vec![],
+        )
         .await?;
     assert_eq!(rows, vec![0]);
     Ok(())

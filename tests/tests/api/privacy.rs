@@ -14,7 +14,10 @@ const PRESENCE: &str = "query($u: ID!) { user(id: $u) { online lastSeenAt } }";
 const SEARCH: &str = "query($s: String) { users(search: $s) { nodes { username } } }";
 
 async fn presence(app: &TestApp, viewer: &TestUser, user: &TestUser) -> Result<Value> {
-    Ok(app.ok(&viewer.token, PRESENCE, json!({"u": user.id})).await?["user"].clone())
+    Ok(app
+        .ok(&viewer.token, PRESENCE, json!({"u": user.id}))
+        .await?["user"]
+        .clone())
 }
 
 /// Waits until `viewer` sees `user` online.
@@ -25,7 +28,11 @@ async fn wait_online(app: &TestApp, viewer: &TestUser, user: &TestUser) -> Resul
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    bail!("{} never came online for {}", user.username, viewer.username)
+    bail!(
+        "{} never came online for {}",
+        user.username,
+        viewer.username
+    )
 }
 
 async fn names(app: &TestApp, viewer: &TestUser, search: Option<&str>) -> Result<Vec<String>> {
@@ -134,7 +141,10 @@ async fn user_search_finds_contacts_and_exact_usernames_by_default() -> Result<(
     assert_eq!(names(&app, &viewer, None).await?, vec!["maria", "viewer"]);
     // A stranger is found by their exact username only, ignoring case.
     assert_eq!(names(&app, &viewer, Some("MARIO")).await?, vec!["mario"]);
-    assert_eq!(names(&app, &viewer, Some("marc")).await?, Vec::<String>::new());
+    assert_eq!(
+        names(&app, &viewer, Some("marc")).await?,
+        Vec::<String>::new()
+    );
 
     let open = spawn_app_with(|c| c.user_search = AudienceArg::Everyone).await?;
     let viewer = open.register("viewer").await?;

@@ -34,9 +34,7 @@ impl DataRightsQuery {
     ) -> ApiResult<JsonValue> {
         let viewer = viewer(ctx)?;
         let after = after.map(|c| decode_cursor(&c)).transpose()?;
-        let page = service(ctx)?
-            .export_my_data(&viewer, after, first)
-            .await?;
+        let page = service(ctx)?.export_my_data(&viewer, after, first).await?;
         Ok(JsonValue(document(page)))
     }
 }
