@@ -30,6 +30,38 @@ pub enum Command {
     PrintSchema,
 }
 
+/// `PARLEY_PRESENCE_VISIBILITY` and `PARLEY_USER_SEARCH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AudienceArg {
+    Contacts,
+    Everyone,
+}
+
+impl From<AudienceArg> for service::accounts::Audience {
+    fn from(value: AudienceArg) -> Self {
+        match value {
+            AudienceArg::Contacts => Self::Contacts,
+            AudienceArg::Everyone => Self::Everyone,
+        }
+    }
+}
+
+/// `PARLEY_DELETED_ACCOUNT_MESSAGES`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeletedMessagesArg {
+    Tombstone,
+    Erase,
+}
+
+impl From<DeletedMessagesArg> for service::accounts::DeletedMessages {
+    fn from(value: DeletedMessagesArg) -> Self {
+        match value {
+            DeletedMessagesArg::Tombstone => Self::Tombstone,
+            DeletedMessagesArg::Erase => Self::Erase,
+        }
+    }
+}
+
 /// Every setting, as a flag or an environment variable.
 #[derive(Args, Debug, Clone)]
 pub struct Config {
@@ -131,6 +163,22 @@ pub struct Config {
     /// others count its users offline.
     #[arg(long, env = "PARLEY_PRESENCE_EXPIRY", default_value = "15s", value_parser = humantime::parse_duration, global = true)]
     pub presence_expiry: Duration,
+
+    /// Who sees a person's `online` and `lastSeenAt` and gets their
+    /// presence events: `contacts` (people who share a conversation with
+    /// them) or `everyone` signed in.
+    #[arg(long, env = "PARLEY_PRESENCE_VISIBILITY", value_enum, default_value_t = AudienceArg::Contacts, global = true)]
+    pub presence_visibility: AudienceArg,
+
+    /// Whom `users(search)` finds: `contacts` (the viewer's contacts, and
+    /// anyone by their exact username) or `everyone`.
+    #[arg(long, env = "PARLEY_USER_SEARCH", value_enum, default_value_t = AudienceArg::Contacts, global = true)]
+    pub user_search: AudienceArg,
+
+    /// What becomes of a deleted account's messages: `tombstone` (kept
+    /// without sender or body, as "deleted user") or `erase` (removed).
+    #[arg(long, env = "PARLEY_DELETED_ACCOUNT_MESSAGES", value_enum, default_value_t = DeletedMessagesArg::Tombstone, global = true)]
+    pub deleted_account_messages: DeletedMessagesArg,
 
     /// How often delivery receipts, coalesced in memory, are written.
     #[arg(long, env = "PARLEY_DELIVERY_FLUSH", default_value = "1s", value_parser = humantime::parse_duration, global = true)]

@@ -205,6 +205,9 @@ impl Application {
             delivery_flush: config.delivery_flush,
             session_cache: config.session_cache,
             presence_expiry: config.presence_expiry,
+            presence_visibility: config.presence_visibility.into(),
+            user_search: config.user_search.into(),
+            deleted_account_messages: config.deleted_account_messages.into(),
             rate_limits: RateLimits {
                 login_per_account: config.login_rate_account,
                 login_per_address: config.login_rate_address,

@@ -14,7 +14,8 @@
 //! db.rs           connecting, migrating, the SQLite write lock, LIKE escaping
 //! time.rs         timestamps as the database stores them
 //! accounts/       sign-up and sign-in, passwords, profiles, users, sessions,
-//!                 last seen, host-app JWTs, external ids and the admin key
+//!                 last seen, host-app JWTs, external ids and the admin key,
+//!                 privacy.rs (presence and search), export.rs, deletion.rs
 //! conversations/  access.rs (who may do what, and its table), open.rs,
 //!                 inbox.rs, unread.rs, members.rs, settings.rs, lifecycle.rs,
 //!                 timeline.rs (seqs and system messages), titles.rs
@@ -108,6 +109,13 @@ pub struct Settings {
     /// its users count as offline (it sends a heartbeat every third of
     /// this).
     pub presence_expiry: Duration,
+    /// Who sees a person's `online` and `lastSeenAt`, and their presence
+    /// events.
+    pub presence_visibility: accounts::Audience,
+    /// Whom `users(search)` finds besides exact usernames.
+    pub user_search: accounts::Audience,
+    /// What becomes of a deleted account's messages.
+    pub deleted_account_messages: accounts::DeletedMessages,
 }
 
 impl Default for Settings {
@@ -125,6 +133,9 @@ impl Default for Settings {
             rate_limits: accounts::RateLimits::default(),
             max_concurrent_hashes: 2,
             presence_expiry: Duration::from_secs(15),
+            presence_visibility: accounts::Audience::Contacts,
+            user_search: accounts::Audience::Contacts,
+            deleted_account_messages: accounts::DeletedMessages::Tombstone,
         }
     }
 }

@@ -143,6 +143,40 @@ impl Loader<(i64, i64)> for Reactions {
     }
 }
 
+/// Whether a viewer may see a user's presence, by `(viewer id, user id)`:
+/// one query per viewer for a whole page of users.
+pub struct PresenceVisible(pub Service);
+
+impl Loader<(i64, i64)> for PresenceVisible {
+    type Value = bool;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<HashMap<(i64, i64), bool>> {
+        let mut by_viewer: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (viewer, user) in keys {
+            by_viewer.entry(*viewer).or_default().push(*user);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (viewer, users) in by_viewer {
+            let visible = self
+                .0
+                .presence_visible(
+                    &service::Viewer {
+                        user_id: viewer,
+                        session_id: service::Viewer::NO_SESSION,
+                    },
+                    &users,
+                )
+                .await
+                .map_err(Arc::new)?;
+            for user in users {
+                out.insert((viewer, user), visible.contains(&user));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The loaders, shared by every request of one app.
 pub struct Loaders {
     pub users: DataLoader<Users>,
@@ -153,6 +187,7 @@ pub struct Loaders {
     pub messages: DataLoader<Messages>,
     pub edits: DataLoader<Edits>,
     pub reactions: DataLoader<Reactions>,
+    pub presence_visible: DataLoader<PresenceVisible>,
 }
 
 impl Loaders {
@@ -166,6 +201,7 @@ impl Loaders {
             messages: DataLoader::new(Messages(service.clone()), tokio::spawn),
             edits: DataLoader::new(Edits(service.clone()), tokio::spawn),
             reactions: DataLoader::new(Reactions(service.clone()), tokio::spawn),
+            presence_visible: DataLoader::new(PresenceVisible(service.clone()), tokio::spawn),
         }
     }
 }

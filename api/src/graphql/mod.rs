@@ -33,8 +33,8 @@ use service::Service;
 
 use self::{
     accounts::{
-        AccountMutation, AccountSettingsMutation, HostAppMutation, SessionMutation, SessionQuery,
-        UserQuery,
+        AccountMutation, AccountSettingsMutation, DataRightsMutation, DataRightsQuery,
+        HostAppMutation, SessionMutation, SessionQuery, UserQuery,
     },
     conversations::{ConversationMutation, ConversationQuery, ManageMutation},
     events::EventSubscription,
@@ -47,7 +47,13 @@ use self::{
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, ConversationQuery, SessionQuery, SearchQuery);
+pub struct Query(
+    UserQuery,
+    ConversationQuery,
+    SessionQuery,
+    SearchQuery,
+    DataRightsQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -61,6 +67,7 @@ pub struct Mutation(
     LiveMutation,
     MessageActionMutation,
     HostAppMutation,
+    DataRightsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -5,6 +5,10 @@
 mod argon2_pool;
 /// Registering, signing in and out, and authenticating a token.
 mod auth;
+/// Deleting an account and everything that names its person.
+mod deletion;
+/// A person's own data, in pages.
+mod export;
 /// Users the host app brings along, by its own ids.
 mod external_ids;
 /// What the host app may do with the admin key.
@@ -15,6 +19,8 @@ mod jwt;
 mod last_seen;
 /// Hashing and verifying passwords off the async threads.
 mod password;
+/// Who may see a person's presence and find them.
+mod privacy;
 /// Changing one's own profile and password.
 mod profile;
 /// Limits on password guessing and registrations.
@@ -29,6 +35,8 @@ mod sessions;
 mod users;
 
 pub use auth::{Register, SignedIn, hash_token, new_token};
+pub use deletion::DeletedMessages;
+pub use export::{EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX, Export, ExportCursor};
 pub use external_ids::GENERATED_USERNAME_PREFIX;
 pub(crate) use external_ids::{NewExternalUser, display_name_for};
 pub use host_app::{AdminKey, MIN_ADMIN_KEY_BYTES, UpsertUser, host_app_only};
@@ -36,6 +44,8 @@ pub use jwt::{JwtVerifier, MAX_TOKEN_BYTES, MIN_SECRET_BYTES, looks_like_jwt};
 pub use last_seen::INTERVAL;
 pub(crate) use last_seen::mark_seen;
 pub(crate) use password::Hasher;
+pub use privacy::Audience;
+pub(crate) use privacy::{contacts_of_query, live_conversations_of};
 pub use profile::UpdateProfile;
 pub(crate) use profile::validate_profile;
 pub(crate) use rate_limit::Limiters;

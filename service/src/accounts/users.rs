@@ -8,6 +8,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 
+use super::{Audience, contacts_of_query};
 use crate::{
     Service, Viewer, db,
     error::{Error, Result},
@@ -40,10 +41,13 @@ impl Service {
     }
 
     /// People to chat with, by username order. `search` matches the start
-    /// of a username or any part of a display name, ignoring case.
+    /// of a username or any part of a display name, ignoring case. Under
+    /// `PARLEY_USER_SEARCH=contacts` (the default) it finds only the
+    /// viewer's contacts (themselves included) and, by its exact username
+    /// (ignoring case), anyone; without a term, only contacts.
     pub async fn search_users(
         &self,
-        _viewer: &Viewer,
+        viewer: &Viewer,
         search: Option<&str>,
         args: PageArgs<String>,
     ) -> Result<Page<user::Model>> {
@@ -53,7 +57,17 @@ impl Service {
         let mut query = user::Entity::find()
             .order_by_asc(user::Column::UsernameKey)
             .limit(limit + 1);
-        if let Some(term) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let term = search.map(str::trim).filter(|s| !s.is_empty());
+        if self.settings().user_search == Audience::Contacts {
+            let mut reach = Condition::any()
+                .add(user::Column::Id.in_subquery(contacts_of_query(viewer.user_id)))
+                .add(user::Column::Id.eq(viewer.user_id));
+            if let Some(term) = term {
+                reach = reach.add(user::Column::UsernameKey.eq(term.to_lowercase()));
+            }
+            query = query.filter(reach);
+        }
+        if let Some(term) = term {
             validate::name_search(term)?;
             let escaped = db::escape_like(&term.to_lowercase());
             query = query.filter(

@@ -30,7 +30,8 @@ use entity::{
     message, user,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait,
 };
 
 use crate::{
@@ -191,6 +192,15 @@ pub(crate) async fn may_delete<C: ConnectionTrait>(
         "only the owner can delete or restore a group",
     )
     .await
+}
+
+/// [`may_delete`] for lists: on a query joining conversations with the
+/// viewer's memberships, the rows whose conversation the viewer may
+/// restore (either person of a direct conversation, a group's owner).
+pub(crate) fn may_restore_condition() -> Condition {
+    Condition::any()
+        .add(conversation::Column::Kind.eq(Kind::Direct))
+        .add(conversation_member::Column::Role.eq(Role::Owner))
 }
 
 /// May the actor add or remove members? Returns the actor's role (owner

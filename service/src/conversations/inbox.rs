@@ -14,6 +14,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 
+use super::access::may_restore_condition;
 use crate::{
     Service, Viewer, db,
     error::{Error, Result},
@@ -47,6 +48,10 @@ pub struct ConversationFilter {
     pub archived: bool,
     /// Matches titles and the other members' names, ignoring case.
     pub search: Option<String>,
+    /// `true`: the deleted conversations the viewer may still restore
+    /// (either person of a direct conversation, a group's owner), within
+    /// the retention period; `archived` is then ignored.
+    pub deleted: bool,
 }
 
 impl Service {
@@ -71,8 +76,6 @@ impl Service {
                 conversation::Relation::ConversationMember.def(),
             )
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
-            .filter(conversation_member::Column::Archived.eq(filter.archived))
-            .filter(conversation::Column::DeletedAt.is_null())
             .order_by_desc(conversation_member::Column::LastActivityAt)
             .order_by_desc(conversation_member::Column::ConversationId)
             .limit(limit + 1);
@@ -90,6 +93,14 @@ impl Service {
                     ),
             );
         }
+        query = match filter.deleted {
+            false => query
+                .filter(conversation_member::Column::Archived.eq(filter.archived))
+                .filter(conversation::Column::DeletedAt.is_null()),
+            true => query
+                .filter(conversation::Column::DeletedAt.gt(self.restorable_since()))
+                .filter(may_restore_condition()),
+        };
         if let Some(context) = validate::context(filter.context)? {
             query = query.filter(conversation::Column::Context.eq(context));
         }

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::{may_delete, role_of};
+use super::access::{may_delete, may_restore_condition, role_of};
 use crate::{
     Actor, Service, Viewer,
     conversations::lock_conversation,
@@ -180,7 +180,7 @@ impl Service {
 
     /// Conversations deleted after this time can still be restored; older
     /// ones wait for the purge.
-    fn restorable_since(&self) -> DateTime<Utc> {
+    pub(crate) fn restorable_since(&self) -> DateTime<Utc> {
         chrono::Duration::from_std(self.settings().delete_retention)
             .map(|retention| now() - retention)
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
@@ -228,10 +228,12 @@ impl Service {
             .filter(conversation_member::Column::Archived.eq(true))
             .count(self.db())
             .await?;
-        // Only what can still be restored: past the retention period a
-        // deleted conversation waits for the purge and counts as gone.
+        // Only what the viewer can still restore: past the retention period
+        // a deleted conversation waits for the purge and counts as gone, and
+        // a group's members other than its owner cannot bring it back.
         let deleted = memberships()
             .filter(conversation::Column::DeletedAt.gt(self.restorable_since()))
+            .filter(may_restore_condition())
             .count(self.db())
             .await?;
         let messages_sent = message::Entity::find()

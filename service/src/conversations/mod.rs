@@ -29,7 +29,9 @@ pub(crate) use members::member_ids;
 pub use open::CreateGroup;
 pub use settings::UpdateConversation;
 pub use timeline::Change;
-pub(crate) use timeline::{CONVERSATION_LOCK, append_system, lock_conversation};
+pub(crate) use timeline::{
+    CONVERSATION_LOCK, append_system, forget_id, forget_in_system_messages, lock_conversation,
+};
 pub(crate) use titles::title_from;
 pub use titles::untitled_title;
 pub(crate) use unread::{not_muted, uncount_deleted};

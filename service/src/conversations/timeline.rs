@@ -218,7 +218,8 @@ impl Names {
     }
 
     fn of(&self, id: i64) -> &str {
-        self.0.get(&id).map_or("someone", String::as_str)
+        // Only a deleted account has no row.
+        self.0.get(&id).map_or("a deleted user", String::as_str)
     }
 
     fn list(&self, ids: &[i64]) -> String {
@@ -293,4 +294,118 @@ fn describe(
             },
         ),
     }
+}
+
+/// After `user_id`'s account was deleted: every system message that
+/// mentioned them is described again (their name becomes "a deleted
+/// user") and their id in its metadata becomes `null`. Metadata is text,
+/// so candidates are found by the id's digits and checked parsed.
+pub(crate) async fn forget_in_system_messages<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+) -> Result<()> {
+    let candidates = message::Entity::find()
+        .filter(message::Column::Kind.eq(Kind::System))
+        .filter(message::Column::Metadata.contains(user_id.to_string()))
+        .all(db)
+        .await?;
+    for notice in candidates {
+        let Some(mut metadata) = notice
+            .metadata
+            .as_deref()
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        else {
+            continue;
+        };
+        if !forget_id(&mut metadata, user_id) {
+            continue;
+        }
+        // Described from the ids as they were, with the user's row gone.
+        let original: serde_json::Value = notice
+            .metadata
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok())
+            .unwrap_or_default();
+        let body = match change_of(&original) {
+            Some((actor, change)) => {
+                let names = Names::load(db, actor, &change).await?;
+                describe(actor, &change, &names).2
+            }
+            None => notice.body.clone(),
+        };
+        message::Entity::update_many()
+            .col_expr(message::Column::Body, Expr::value(body))
+            .col_expr(message::Column::Metadata, Expr::value(metadata.to_string()))
+            .filter(message::Column::Id.eq(notice.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces `user_id` with `null` in the id fields a system message's or an
+/// event's JSON carries (`actorId`, `userId`, `newOwnerId`, `userIds`);
+/// true when it was there.
+pub(crate) fn forget_id(value: &mut serde_json::Value, user_id: i64) -> bool {
+    let Some(object) = value.as_object_mut() else {
+        return false;
+    };
+    let mut found = false;
+    for key in ["actorId", "userId", "newOwnerId"] {
+        if let Some(v) = object.get_mut(key)
+            && v.as_i64() == Some(user_id)
+        {
+            *v = serde_json::Value::Null;
+            found = true;
+        }
+    }
+    if let Some(serde_json::Value::Array(ids)) = object.get_mut("userIds") {
+        for v in ids.iter_mut() {
+            if v.as_i64() == Some(user_id) {
+                *v = serde_json::Value::Null;
+                found = true;
+            }
+        }
+    }
+    found
+}
+
+/// The actor and change a system message's metadata records.
+fn change_of(metadata: &serde_json::Value) -> Option<(Option<i64>, Change)> {
+    let actor = metadata.get("actorId").and_then(serde_json::Value::as_i64);
+    let id = |key: &str| metadata.get(key).and_then(serde_json::Value::as_i64);
+    let change = match metadata.get("type")?.as_str()? {
+        "members_added" => Change::MembersAdded {
+            user_ids: metadata
+                .get("userIds")?
+                .as_array()?
+                .iter()
+                .filter_map(serde_json::Value::as_i64)
+                .collect(),
+        },
+        "member_removed" => Change::MemberRemoved {
+            user_id: id("userId")?,
+        },
+        "member_left" => Change::MemberLeft {
+            user_id: id("userId")?,
+            new_owner: id("newOwnerId"),
+        },
+        "role_changed" => Change::RoleChanged {
+            user_id: id("userId")?,
+            role: match metadata.get("role")?.as_str()? {
+                "OWNER" => conversation_member::Role::Owner,
+                "ADMIN" => conversation_member::Role::Admin,
+                _ => conversation_member::Role::Member,
+            },
+        },
+        "conversation_updated" => Change::Updated {
+            fields: Vec::new(),
+            title: metadata
+                .get("title")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+        },
+        _ => return None,
+    };
+    Some((actor, change))
 }

@@ -470,12 +470,18 @@ pub enum Revoked {
     Session { user_id: i64, session_id: i64 },
     /// Every session of a user, but `except` (the one that asked).
     UserSessions { user_id: i64, except: Option<i64> },
+    /// The account is gone: every connection of the user ends, host-app
+    /// JWTs' too.
+    Account { user_id: i64 },
 }
 
 impl Revoked {
     /// True when a viewer signed in with this session can no longer act.
     /// Viewers without a session row (host-app JWTs) end only by expiry.
     pub fn ends(&self, viewer: &Viewer) -> bool {
+        if let Revoked::Account { user_id } = *self {
+            return user_id == viewer.user_id;
+        }
         let Some(session_id) = viewer.session() else {
             return false;
         };
@@ -486,6 +492,7 @@ impl Revoked {
             Revoked::UserSessions { user_id, except } => {
                 user_id == viewer.user_id && except != Some(session_id)
             }
+            Revoked::Account { user_id } => user_id == viewer.user_id,
         }
     }
 }

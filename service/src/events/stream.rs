@@ -30,6 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     Service, Viewer,
+    accounts::Audience,
     conversations::member_ids,
     error::Result,
     events::{Ephemeral, LoggedEvent},
@@ -242,6 +243,8 @@ struct Scope {
     conversations: HashSet<i64>,
     /// People who share a conversation with the viewer (for presence).
     contacts: HashSet<i64>,
+    /// `PARLEY_PRESENCE_VISIBILITY=everyone`: presence of anyone.
+    presence_of_everyone: bool,
     live_announced: bool,
     /// A one-conversation stream whose viewer left it.
     ended: bool,
@@ -276,6 +279,7 @@ impl Scope {
             only,
             conversations,
             contacts,
+            presence_of_everyone: service.settings().presence_visibility == Audience::Everyone,
             live_announced: false,
             ended: false,
         })
@@ -386,7 +390,9 @@ impl Scope {
                 ..
             } => *user_id != me && self.conversations.contains(conversation_id),
             Ephemeral::Presence { user_id, .. } => {
-                self.only.is_none() && *user_id != me && self.contacts.contains(user_id)
+                self.only.is_none()
+                    && *user_id != me
+                    && (self.presence_of_everyone || self.contacts.contains(user_id))
             }
         }
     }

@@ -24,15 +24,13 @@ use std::{
     time::Duration,
 };
 
-use entity::{conversation, conversation_member, user};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, Query, SelectStatement},
-};
+use entity::{conversation_member, user};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use crate::{
     Service,
+    accounts::live_conversations_of,
     error::Result,
     events::{Ephemeral, EventBus, Roster},
     time::now,
@@ -315,31 +313,4 @@ impl Service {
             .await?;
         Ok(ids.into_iter().collect())
     }
-}
-
-/// The ids of the conversations `user_id` is a member of, deleted ones
-/// left out.
-fn live_conversations_of(user_id: i64) -> SelectStatement {
-    Query::select()
-        .column((
-            conversation_member::Entity,
-            conversation_member::Column::ConversationId,
-        ))
-        .from(conversation_member::Entity)
-        .inner_join(
-            conversation::Entity,
-            Expr::col((conversation::Entity, conversation::Column::Id)).equals((
-                conversation_member::Entity,
-                conversation_member::Column::ConversationId,
-            )),
-        )
-        .and_where(
-            Expr::col((
-                conversation_member::Entity,
-                conversation_member::Column::UserId,
-            ))
-            .eq(user_id),
-        )
-        .and_where(Expr::col((conversation::Entity, conversation::Column::DeletedAt)).is_null())
-        .to_owned()
 }

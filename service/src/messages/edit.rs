@@ -163,33 +163,7 @@ impl Service {
         if message.deleted_at.is_some() {
             return Ok(message);
         }
-        let tombstone = message::ActiveModel {
-            id: Set(message.id),
-            body: Set(String::new()),
-            metadata: Set(None),
-            attachments: Set(None),
-            // A streaming message ends here: later appends are refused and
-            // a pending flush (which only writes streaming rows) cannot
-            // bring the text back.
-            streaming: Set(false),
-            edited_at: Set(None),
-            deleted_at: Set(Some(now())),
-            ..Default::default()
-        }
-        .update(&*txn)
-        .await?;
-        message_edit::Entity::delete_many()
-            .filter(message_edit::Column::MessageId.eq(message.id))
-            .exec(&*txn)
-            .await?;
-        reaction::Entity::delete_many()
-            .filter(reaction::Column::MessageId.eq(message.id))
-            .exec(&*txn)
-            .await?;
-        uncount_deleted(&*txn, &message).await?;
-        if let Some(root) = message.thread_root_id {
-            leave_thread(&*txn, root).await?;
-        }
+        let tombstone = tombstone(&*txn, &message).await?;
         let mut event =
             NewEvent::new(conversation.id, EventKind::MessageDeleted).message(message.id);
         if let Some(user) = actor.user_id() {
@@ -217,4 +191,41 @@ impl Service {
         }
         Ok(out)
     }
+}
+
+/// Makes `message` a tombstone in the caller's transaction: its body,
+/// metadata, attachments, edits and reactions go, unread counts and its
+/// thread forget it. The caller logs `MessageDeleted`.
+pub(crate) async fn tombstone<C: ConnectionTrait>(
+    db: &C,
+    message: &message::Model,
+) -> Result<message::Model> {
+    let tombstone = message::ActiveModel {
+        id: Set(message.id),
+        body: Set(String::new()),
+        metadata: Set(None),
+        attachments: Set(None),
+        // A streaming message ends here: later appends are refused and
+        // a pending flush (which only writes streaming rows) cannot
+        // bring the text back.
+        streaming: Set(false),
+        edited_at: Set(None),
+        deleted_at: Set(Some(now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    message_edit::Entity::delete_many()
+        .filter(message_edit::Column::MessageId.eq(message.id))
+        .exec(db)
+        .await?;
+    reaction::Entity::delete_many()
+        .filter(reaction::Column::MessageId.eq(message.id))
+        .exec(db)
+        .await?;
+    uncount_deleted(db, message).await?;
+    if let Some(root) = message.thread_root_id {
+        leave_thread(db, root).await?;
+    }
+    Ok(tombstone)
 }

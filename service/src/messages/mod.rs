@@ -27,7 +27,7 @@ mod threads;
 
 pub(crate) use content::Content;
 pub use content::{Attachment, RichContent, attachments_of};
-pub(crate) use edit::{Locked, lock_message, require_live_text};
+pub(crate) use edit::{Locked, lock_message, require_live_text, tombstone};
 pub use import::{ImportMessage, ImportOutcome};
 pub use reactions::ReactionGroup;
 pub use send::SendMessage;

@@ -203,7 +203,11 @@ async fn bad_registrations_get_their_field_and_write_nothing() -> anyhow::Result
 
 #[tokio::test]
 async fn users_can_be_found_by_name() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
+    // Everyone may be found here; tests/api/privacy.rs covers the default.
+    let app = spawn_app_with(|c| {
+        c.user_search = api::config::AudienceArg::Everyone;
+    })
+    .await?;
     let viewer = app.register("viewer").await?;
     for name in ["maria", "mario", "marco", "zed"] {
         app.register(name).await?;

@@ -315,6 +315,26 @@ fn rows() -> Vec<Row> {
             "mutation { revokeSession(id: \"U2Vzc2lvbjo5OTk5OTk5\") }",
             signed_in(MISSING),
         ),
+        // Data rights (tests/api/data_rights.rs): one's own data and
+        // account; deleting someone else's is the host app's alone.
+        row(
+            "Query.exportMyData",
+            "{ exportMyData(first: 1) }",
+            signed_in(Yes),
+        ),
+        row(
+            "Mutation.deleteMyAccount",
+            "mutation { deleteMyAccount(password: \"correct horse\") }",
+            signed_in(Yes),
+        )
+        .destructive(),
+        row(
+            "Mutation.deleteUser",
+            "mutation($x: ID!) { deleteUser(id: $x) }",
+            signed_in(FORBID),
+        )
+        .host(Yes)
+        .destructive(),
         // Host-app operations: people, signed in or not, are not the host
         // app (more of the admin key's rules are in tests/api/host_app.rs).
         row(

@@ -1,5 +1,7 @@
 //! Accounts and sign-in, over `service::accounts`.
 
+/// `exportMyData`, `deleteMyAccount`, `deleteUser`.
+mod data_rights;
 /// What the host app does with the admin key.
 mod host_app;
 /// `updateProfile` and `changePassword`.
@@ -13,6 +15,7 @@ mod user;
 /// `me`, `user`, `users`, `register`, `login`, `logout`.
 mod users;
 
+pub use data_rights::{DataRightsMutation, DataRightsQuery};
 pub use host_app::HostAppMutation;
 pub use profile::AccountSettingsMutation;
 pub(crate) use profile::maybe;

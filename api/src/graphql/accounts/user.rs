@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Object};
 use service::entity::user;
 
 use crate::graphql::{
-    context::service,
+    context::{loaders, member_view, service},
     error::ApiResult,
     ids::{self, Kind},
 };
@@ -46,17 +46,43 @@ impl User {
         self.0.created_at.into()
     }
 
-    /// True while the user has a signed-in WebSocket open (on this
-    /// instance: presence is per instance for now).
+    /// True while the user has a signed-in WebSocket open (on any
+    /// instance). Under `PARLEY_PRESENCE_VISIBILITY=contacts` (the
+    /// default), `false` to anyone who shares no conversation with them.
     async fn online(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(service(ctx)?.is_online(self.0.id))
+        Ok(self.presence_visible(ctx).await? && service(ctx)?.is_online(self.0.id))
     }
 
     /// When the user last used Parley: updated when they authenticate, so
     /// up to a minute stale, and when their last WebSocket closes. `null`
-    /// until they first sign in.
-    async fn last_seen_at(&self) -> Option<Timestamp> {
-        self.0.last_seen_at.map(Timestamp)
+    /// until they first sign in, and to those who may not see their
+    /// presence (as `online`).
+    async fn last_seen_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Timestamp>> {
+        Ok(match self.presence_visible(ctx).await? {
+            true => self.0.last_seen_at.map(Timestamp),
+            false => None,
+        })
+    }
+}
+
+impl User {
+    /// May the viewer see this user's presence? The host app always may.
+    async fn presence_visible(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let viewer = match member_view(ctx) {
+            Ok(Some(viewer)) => viewer,
+            Ok(None) => return Ok(true),
+            // Without a valid token, the only user anyone reaches is their
+            // own, in the payload of `register` or `login`.
+            Err(_) => return Ok(true),
+        };
+        if viewer.user_id == self.0.id {
+            return Ok(true);
+        }
+        Ok(loaders(ctx)?
+            .presence_visible
+            .load_one((viewer.user_id, self.0.id))
+            .await?
+            .unwrap_or(false))
     }
 }
 

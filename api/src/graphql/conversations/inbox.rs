@@ -44,6 +44,12 @@ pub struct ConversationFilter {
     pub archived: bool,
     /// Matches titles and the other members' names, ignoring case.
     pub search: Option<String>,
+    /// `true`: the deleted conversations the viewer may restore (either
+    /// person of a direct conversation, a group's owner) within the
+    /// retention period, with their `deletedAt`; `archived` is ignored.
+    /// Only their own fields and members can be read until restored.
+    #[graphql(default)]
+    pub deleted: bool,
 }
 
 /// The viewer's totals.
@@ -52,7 +58,8 @@ pub struct MyStats {
     /// Conversations in the inbox.
     pub active: u64,
     pub archived: u64,
-    /// Deleted conversations that can still be restored.
+    /// Deleted conversations the viewer can still restore (as listed by
+    /// `conversations(filter: {deleted: true})`).
     pub deleted: u64,
     pub messages_sent: u64,
     /// As the root `unreadCount`: muted conversations left out.
@@ -88,6 +95,7 @@ impl ConversationQuery {
             kind: filter.kind.map(Into::into),
             archived: filter.archived,
             search: filter.search,
+            deleted: filter.deleted,
         };
         let page = service(ctx)?
             .conversations(&viewer, filter, PageArgs::forward(first, after))
