@@ -119,6 +119,19 @@ impl Loader<i64> for Edits {
     }
 }
 
+/// The users a message mentions, by message id.
+pub struct Mentions(pub Service);
+
+impl Loader<i64> for Mentions {
+    type Value = Arc<Vec<i64>>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
+        let mentions = self.0.mentions_of(keys).await.map_err(Arc::new)?;
+        Ok(mentions.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
 /// A message's reactions as one viewer sees them, by `(user id, message
 /// id)`: one query per viewer for a whole page of messages.
 pub struct Reactions(pub Service);
@@ -153,6 +166,7 @@ pub struct Loaders {
     pub messages: DataLoader<Messages>,
     pub edits: DataLoader<Edits>,
     pub reactions: DataLoader<Reactions>,
+    pub mentions: DataLoader<Mentions>,
 }
 
 impl Loaders {
@@ -166,6 +180,7 @@ impl Loaders {
             messages: DataLoader::new(Messages(service.clone()), tokio::spawn),
             edits: DataLoader::new(Edits(service.clone()), tokio::spawn),
             reactions: DataLoader::new(Reactions(service.clone()), tokio::spawn),
+            mentions: DataLoader::new(Mentions(service.clone()), tokio::spawn),
         }
     }
 }

@@ -28,6 +28,7 @@ pub use members::Left;
 pub(crate) use members::member_ids;
 pub use open::CreateGroup;
 pub use settings::UpdateConversation;
+pub use unread::UnreadNow;
 pub use timeline::Change;
 pub(crate) use timeline::{CONVERSATION_LOCK, append_system, lock_conversation, next_seq};
 pub(crate) use titles::title_from;

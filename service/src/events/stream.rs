@@ -30,7 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     Service, Viewer,
-    conversations::member_ids,
+    conversations::{UnreadNow, member_ids},
     error::Result,
     events::{Ephemeral, LoggedEvent},
     events::{READ_BATCH, high_water},
@@ -44,11 +44,10 @@ pub enum Followed {
     /// after it.
     Logged(Arc<LoggedEvent>),
     /// The viewer's unread counts changed: the conversation's and the total
-    /// over unmuted conversations.
+    /// over unmuted conversations, and its and all their unread mentions.
     Unread {
         conversation_id: i64,
-        unread: i64,
-        total: i64,
+        counts: UnreadNow,
     },
     /// Typing, presence or streamed text: live only, never replayed.
     Ephemeral(Arc<Ephemeral>),
@@ -327,6 +326,8 @@ impl Scope {
         let counts_changed = match event.kind {
             Kind::MessageAdded => !about_me && event.user_id.is_some(),
             Kind::ReadReceipt => about_me,
+            // Only to the mentioned member (`only_user_id`).
+            Kind::Mention => true,
             Kind::MessageDeleted | Kind::ConversationUpdated => true,
             _ => false,
         };
@@ -359,13 +360,12 @@ impl Scope {
     }
 
     async fn unread(&self, service: &Service, conversation_id: i64) -> Result<Option<Followed>> {
-        let (unread, total) = service
+        let counts = service
             .unread_now(self.viewer.user_id, conversation_id)
             .await?;
         Ok(Some(Followed::Unread {
             conversation_id,
-            unread,
-            total,
+            counts,
         }))
     }
 

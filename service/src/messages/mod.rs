@@ -10,6 +10,8 @@ mod edit;
 mod history;
 /// Importing history from another system.
 mod import;
+/// Mentions of members, by `@username` or by id.
+pub(crate) mod mentions;
 /// Reactions: one emoji per person per message, bounded.
 mod reactions;
 /// Full-text search over the viewer's conversations.
@@ -27,6 +29,7 @@ pub(crate) use content::Content;
 pub use content::{Attachment, RichContent, attachments_of};
 pub(crate) use edit::{Locked, lock_message, require_live_text};
 pub use import::{ImportMessage, ImportOutcome};
+pub(crate) use mentions::unread_mentions_after;
 pub use reactions::ReactionGroup;
 pub use send::SendMessage;
 pub(crate) use send_lanes::{Draft, Lanes, Stored};

@@ -16,7 +16,7 @@
 //! rolls the batch back; it gets its error and the rest are stored again
 //! without it. Events are published once the batch has committed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{
     conversation::{self, Kind},
@@ -38,6 +38,7 @@ use crate::{
     events::{self, EventLog, NewEvent},
     messages::Content,
     messages::join_thread,
+    messages::mentions,
     time::now,
 };
 
@@ -56,6 +57,9 @@ pub(crate) struct Draft {
     pub content: Content,
     /// Checked and joined to its thread in the batch's transaction.
     pub reply_to_id: Option<i64>,
+    /// Users the client named (`mentions: [ID!]`); members among them and
+    /// among the body's `@username`s are stored as mentions.
+    pub mentions: Vec<i64>,
 }
 
 /// What became of a send.
@@ -203,12 +207,13 @@ impl Lane {
                 by_client_id.insert(key, index);
             }
             match store_one(&txn, d).await {
-                Ok(message) => {
+                Ok((message, mentions)) => {
                     added.push(
                         NewEvent::new(message.conversation_id, entity::event::Kind::MessageAdded)
                             .message(message.id)
                             .user(d.viewer.user_id),
                     );
+                    added.extend(mentions);
                     stored.push(Stored::Message(message));
                 }
                 Err(err) => {
@@ -252,8 +257,12 @@ enum Failure {
     Batch(sea_orm::DbErr),
 }
 
-/// The statements of one send, inside the batch's transaction.
-async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model> {
+/// The statements of one send, inside the batch's transaction: the message
+/// and the `Mention` events of the members it mentions.
+async fn store_one(
+    txn: &crate::db::WriteTx,
+    d: &Draft,
+) -> Result<(message::Model, Vec<NewEvent>)> {
     // The seq bump comes first: it takes the conversation's lock, so
     // concurrent senders get consecutive seqs, and a message with seq n
     // commits only after n-1.
@@ -314,7 +323,7 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         Some(target) => Some(join_thread(&**txn, d.conversation_id, target, created_at).await?),
         None => None,
     };
-    Ok(message::ActiveModel {
+    let message = message::ActiveModel {
         conversation_id: Set(d.conversation_id),
         seq: Set(seq),
         sender_id: Set(Some(d.viewer.user_id)),
@@ -326,10 +335,26 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         metadata: Set(d.content.metadata.clone()),
         attachments: Set(d.content.attachments.clone()),
         streaming: Set(d.content.streaming),
+        streamed_at: Set(d.content.streaming.then_some(created_at)),
         reply_to_id: Set(d.reply_to_id),
         thread_root_id: Set(thread_root_id),
         ..Default::default()
     }
     .insert(&**txn)
-    .await?)
+    .await?;
+    // Nothing more for the common send: no `@`, no ids.
+    if d.mentions.is_empty() && !body.contains('@') {
+        return Ok((message, Vec::new()));
+    }
+    let in_conversation: HashSet<i64> = members.iter().map(|m| m.user_id).collect();
+    let mentioned = mentions::resolve(
+        &**txn,
+        &in_conversation,
+        Some(me),
+        body,
+        &d.mentions,
+    )
+    .await?;
+    let events = mentions::store(&**txn, &message, &mentioned).await?;
+    Ok((message, events))
 }

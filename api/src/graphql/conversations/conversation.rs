@@ -230,6 +230,12 @@ impl Conversation {
             .unwrap_or(0))
     }
 
+    /// The viewer's unread messages here that mention them (muting does not
+    /// hide them).
+    async fn unread_mention_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.own_row(ctx).await?.map_or(0, |m| m.unread_mentions))
+    }
+
     /// The seq up to which the viewer has read.
     async fn last_read_seq(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         Ok(self.own_row(ctx).await?.map_or(0, |m| m.last_read_seq))

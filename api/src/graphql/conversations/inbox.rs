@@ -122,6 +122,13 @@ impl ConversationQuery {
         Ok(service(ctx)?.total_unread(&viewer).await?)
     }
 
+    /// The viewer's unread messages that mention them, across all
+    /// conversations, muted ones included.
+    async fn unread_mention_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let viewer = viewer(ctx)?;
+        Ok(service(ctx)?.total_unread_mentions(&viewer).await?)
+    }
+
     /// The viewer's totals.
     async fn my_stats(&self, ctx: &Context<'_>) -> ApiResult<MyStats> {
         let viewer = viewer(ctx)?;
@@ -233,6 +240,22 @@ impl ConversationMutation {
                 .await?,
         ))
     }
+
+    /// Moves the viewer's read pointer back on purpose, to just before
+    /// `fromSeq` (1 to the conversation's newest seq): that message and the
+    /// ones after it count as unread again.
+    async fn mark_unread(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        from_seq: i64,
+    ) -> ApiResult<Conversation> {
+        let viewer = viewer(ctx)?;
+        let id = ids::decode(Kind::Conversation, &conversation_id, "conversationId")?;
+        Ok(Conversation::new(
+            service(ctx)?.mark_unread(&viewer, id, from_seq).await?,
+        ))
+    }
 }
 
 /// Reads, for the whole page at once, what the client selected of each
@@ -252,6 +275,7 @@ async fn prefetch(
         "title",
         "memberCount",
         "lastReadSeq",
+        "unreadMentionCount",
         "myRole",
         "archived",
         "muted",

@@ -228,6 +228,20 @@ impl Message {
 
     /// Reactions by emoji, in order of first use (of the earliest
     /// reaction with that emoji that still stands).
+    /// Members of the conversation it mentions (by `@username` or by id),
+    /// by user id; a tombstone mentions no one.
+    async fn mentions(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let loaders = loaders(ctx)?;
+        let Some(ids) = loaders.mentions.load_one(self.0.id).await? else {
+            return Ok(Vec::new());
+        };
+        let users = loaders.users.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| users.get(id).cloned().map(User))
+            .collect())
+    }
+
     async fn reactions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReactionGroup>> {
         // The host app reacts as no one: user ids start at 1.
         let viewer = member_view(ctx)?.map_or(0, |v| v.user_id);
