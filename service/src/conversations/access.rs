@@ -14,7 +14,8 @@
 //! | leave it | - | yes | yes | yes (ownership passes on) | no |
 //! | edit a message | its author | its author | its author | its author | no |
 //! | delete a message | its author | its author | anyone's | anyone's | anyone's |
-//! | append to or finish a streaming message | its author | its author | its author | its author | its bots' |
+//! | append to a streaming message | its author | its author | its author | its author | its bots' |
+//! | finish a streaming message | its author | its author | anyone's | anyone's | anyone's |
 //!
 //! To someone who is not a member, a conversation (and everything in it)
 //! does not exist: `NotFound`, as for a missing id. A member who may not
@@ -118,6 +119,44 @@ impl Service {
             .await
             .map_err(|_| Error::NotFound("message"))?;
         Ok(author)
+    }
+}
+
+impl Service {
+    /// Who may finish a streaming message: whoever may add to it (see
+    /// [`Self::may_stream_to`]), a group's owners and admins (an answer
+    /// whose author left or crashed must not stay streaming), and the host
+    /// app. Returns the member whose membership the right rests on, to be
+    /// checked again under the conversation's lock (`None`: the host app).
+    pub(crate) async fn may_finish_stream(
+        &self,
+        actor: &Actor,
+        message: &message::Model,
+    ) -> Result<Option<Viewer>> {
+        let refused = match self.may_stream_to(actor, message).await {
+            Ok(author) => return Ok(Some(author)),
+            Err(err @ (Error::Forbidden(_) | Error::NotFound(_))) => err,
+            Err(err) => return Err(err),
+        };
+        match actor {
+            Actor::HostApp => {
+                self.group_for(actor, message.conversation_id)
+                    .await
+                    .map_err(|_| Error::NotFound("message"))?;
+                Ok(None)
+            }
+            Actor::User(viewer) => {
+                let Ok(conversation) = self.conversation(viewer, message.conversation_id).await
+                else {
+                    return Err(Error::NotFound("message"));
+                };
+                let role = role_of(self.db(), conversation.id, viewer.user_id).await?;
+                match (conversation.kind, role) {
+                    (Kind::Group, Some(Role::Owner | Role::Admin)) => Ok(Some(*viewer)),
+                    _ => Err(refused),
+                }
+            }
+        }
     }
 }
 

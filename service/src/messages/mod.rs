@@ -22,6 +22,8 @@ mod send;
 mod send_lanes;
 /// Messages whose text streams in (AI answers).
 mod streaming;
+/// Finishing streaming messages left silent.
+mod streaming_sweep;
 /// Replies and threads.
 mod threads;
 

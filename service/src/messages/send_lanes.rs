@@ -296,6 +296,13 @@ async fn store_one(
                 .finally(Expr::col(conversation_member::Column::UnreadCount).add(1))
                 .into(),
         )
+        // Read up to here: the sender's mentions too.
+        .col_expr(
+            conversation_member::Column::UnreadMentions,
+            Expr::case(is_sender(), Expr::value(0))
+                .finally(Expr::col(conversation_member::Column::UnreadMentions))
+                .into(),
+        )
         .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
         .col_expr(conversation_member::Column::Archived, Expr::value(false))
         .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))

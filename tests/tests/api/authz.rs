@@ -143,6 +143,11 @@ fn rows() -> Vec<Row> {
             signed_in(Yes),
         ),
         row("Query.unreadCount", "{ unreadCount }", signed_in(Yes)),
+        row(
+            "Query.unreadMentionCount",
+            "{ unreadMentionCount }",
+            signed_in(Yes),
+        ),
         row("Query.myStats", "{ myStats { active } }", signed_in(Yes)),
         content(
             "Query.conversation",
@@ -210,6 +215,11 @@ fn rows() -> Vec<Row> {
         row(
             "Mutation.markRead",
             "mutation($c: ID!) { markRead(input: {conversationId: $c}) { id } }",
+            member_only(),
+        ),
+        row(
+            "Mutation.markUnread",
+            "mutation($c: ID!) { markUnread(conversationId: $c, fromSeq: 1) { id } }",
             member_only(),
         ),
         row(
@@ -329,8 +339,9 @@ fn rows() -> Vec<Row> {
             signed_in(FORBID),
         )
         .host(Yes),
-        // Streaming: only the author appends and finishes; `$s` is the
-        // bot's streaming message, so the admin key may.
+        // Streaming: only the author appends; the author and a group's
+        // owners and admins finish; `$s` is the bot's streaming message, so
+        // the admin key may do both.
         row(
             "Mutation.appendToMessage",
             "mutation($s: ID!) { appendToMessage(id: $s, text: \"x\") { length } }",
@@ -340,7 +351,7 @@ fn rows() -> Vec<Row> {
         row(
             "Mutation.finishMessage",
             "mutation($s: ID!) { finishMessage(id: $s) { id } }",
-            by_role(MISSING, FORBID, FORBID, FORBID),
+            by_role(MISSING, FORBID, Yes, Yes),
         )
         .host(Yes)
         .destructive(),
@@ -387,6 +398,7 @@ fn rows() -> Vec<Row> {
         ("Conversation.createdAt", "createdAt"),
         ("Conversation.lastMessage", "lastMessage { id }"),
         ("Conversation.unreadCount", "unreadCount"),
+        ("Conversation.unreadMentionCount", "unreadMentionCount"),
         ("Conversation.lastReadSeq", "lastReadSeq"),
         ("Conversation.memberCount", "memberCount"),
         ("Conversation.members", "members { nodes { role } }"),
@@ -431,6 +443,7 @@ fn rows() -> Vec<Row> {
         ("Message.lastReplyAt", "lastReplyAt"),
         ("Message.replies", "replies { nodes { id } }"),
         ("Message.reactions", "reactions { emoji count reactedByMe }"),
+        ("Message.mentions", "mentions { id }"),
     ] {
         rows.push(content_field(field, "node(id: $m) { ... on Message {", doc));
     }
