@@ -14,7 +14,10 @@
 //! the event of their own removal and nothing of that conversation after
 //! it; on a one-conversation stream, the stream ends there.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use entity::{
     conversation_member,
@@ -241,6 +244,10 @@ struct Scope {
     conversations: HashSet<i64>,
     /// People who share a conversation with the viewer (for presence).
     contacts: HashSet<i64>,
+    /// The first seq the viewer may see in each conversation (0 unless
+    /// its history is visible since joining): events about older messages
+    /// are not theirs to see.
+    floors: HashMap<i64, i64>,
     live_announced: bool,
     /// A one-conversation stream whose viewer left it.
     ended: bool,
@@ -265,6 +272,8 @@ impl Scope {
             .await?
             .into_iter()
             .collect();
+        let ids: Vec<i64> = conversations.iter().copied().collect();
+        let floors = service.history_floors(viewer.user_id, &ids).await?;
         let contacts: HashSet<i64> = match only {
             // Presence belongs to the all-conversations stream.
             Some(_) => HashSet::new(),
@@ -275,6 +284,7 @@ impl Scope {
             only,
             conversations,
             contacts,
+            floors,
             live_announced: false,
             ended: false,
         })
@@ -296,6 +306,7 @@ impl Scope {
         match event.kind {
             Kind::MemberJoined if about_me => {
                 self.conversations.insert(conversation);
+                self.reload_floor(service, conversation).await?;
                 if self.only.is_none() {
                     self.contacts
                         .extend(member_ids(service.db(), conversation).await?);
@@ -317,6 +328,10 @@ impl Scope {
                     out.extend(self.unread(service, conversation).await?);
                 }
                 return Ok(out);
+            }
+            // Perhaps its history visibility changed.
+            Kind::ConversationUpdated if self.conversations.contains(&conversation) => {
+                self.reload_floor(service, conversation).await?;
             }
             _ => {}
         }
@@ -346,6 +361,12 @@ impl Scope {
         if event.message_id.is_some() && logged.message.is_none() {
             return Ok(Vec::new());
         }
+        // Nothing about messages from before the viewer's latest join into
+        // a since-joined group.
+        let floor = self.floors.get(&conversation).copied().unwrap_or(0);
+        if logged.message.as_ref().is_some_and(|m| m.seq < floor) {
+            return Ok(Vec::new());
+        }
         // A message that reaches the viewer's client is delivered to them.
         if event.kind == Kind::MessageAdded
             && let Some(message) = &logged.message
@@ -357,6 +378,17 @@ impl Scope {
             out.extend(self.unread(service, conversation).await?);
         }
         Ok(out)
+    }
+
+    async fn reload_floor(&mut self, service: &Service, conversation_id: i64) -> Result<()> {
+        let floors = service
+            .history_floors(self.viewer.user_id, &[conversation_id])
+            .await?;
+        match floors.get(&conversation_id) {
+            Some(floor) => self.floors.insert(conversation_id, *floor),
+            None => self.floors.remove(&conversation_id),
+        };
+        Ok(())
     }
 
     async fn unread(&self, service: &Service, conversation_id: i64) -> Result<Option<Followed>> {

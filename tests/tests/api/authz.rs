@@ -399,6 +399,7 @@ fn rows() -> Vec<Row> {
         ("Conversation.lastMessage", "lastMessage { id }"),
         ("Conversation.unreadCount", "unreadCount"),
         ("Conversation.unreadMentionCount", "unreadMentionCount"),
+        ("Conversation.historyVisibility", "historyVisibility"),
         ("Conversation.lastReadSeq", "lastReadSeq"),
         ("Conversation.memberCount", "memberCount"),
         ("Conversation.members", "members { nodes { role } }"),

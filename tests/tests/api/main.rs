@@ -13,6 +13,7 @@ mod demo;
 mod events;
 mod explorer;
 mod groups;
+mod history_visibility;
 mod host_app;
 mod http;
 mod identity;

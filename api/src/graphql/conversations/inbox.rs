@@ -15,7 +15,7 @@ use service::{
 use crate::graphql::{
     accounts::User,
     context::{actor, service, viewer},
-    conversations::{Conversation, ConversationKind, PagePrefetch},
+    conversations::{Conversation, ConversationKind, HistoryVisibility, PagePrefetch},
     error::ApiResult,
     ids::{self, Kind, cursor},
     messages::Message,
@@ -31,6 +31,9 @@ pub struct CreateGroupConversationInput {
     pub member_ids: Vec<ID>,
     /// What the host app says the group is about (`course:cs101`).
     pub context: Option<String>,
+    /// What members see of the time before they joined (default
+    /// `SHARED`).
+    pub history_visibility: Option<HistoryVisibility>,
 }
 
 /// Narrows the viewer's conversation list.
@@ -224,6 +227,10 @@ impl ConversationMutation {
                     title: input.title,
                     member_ids,
                     context: input.context,
+                    history_visibility: input
+                        .history_visibility
+                        .map(Into::into)
+                        .unwrap_or_default(),
                 },
             )
             .await?;

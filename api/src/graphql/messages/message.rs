@@ -176,11 +176,23 @@ impl Message {
         let Some(target) = self.0.reply_to_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .messages
-            .load_one(target)
-            .await?
-            .map(|m| Message(m, None)))
+        let loaders = loaders(ctx)?;
+        let Some(target) = loaders.messages.load_one(target).await? else {
+            return Ok(None);
+        };
+        // A reply after the viewer joined may answer a message from before,
+        // which a since-joined group's history hides from them.
+        if let Some(viewer) = member_view(ctx)? {
+            let floor = loaders
+                .history_floors
+                .load_one((viewer.user_id, target.conversation_id))
+                .await?
+                .unwrap_or(i64::MAX);
+            if target.seq < floor {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Message(target, None)))
     }
 
     /// The first message of the thread this reply is in (a reply to a
