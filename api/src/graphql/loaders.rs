@@ -156,7 +156,10 @@ impl Loader<i64> for Mentions {
 
     async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
         let mentions = self.0.mentions_of(keys).await.map_err(Arc::new)?;
-        Ok(mentions.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+        Ok(mentions
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect())
     }
 }
 

@@ -243,7 +243,9 @@ impl Service {
                 "must not be after the conversation's newest message",
             ));
         }
-        let target = from_seq - 1;
+        // Nothing before a since-joined member's history counts for them.
+        let floor = super::access::history_floor(&*txn, &conversation, viewer.user_id).await?;
+        let target = Ord::max(from_seq, floor) - 1;
         if member.last_read_seq == target {
             return Ok(conversation);
         }

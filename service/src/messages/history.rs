@@ -35,7 +35,10 @@ impl Service {
             .conversation(viewer, message.conversation_id)
             .await
             .map_err(|_| Error::NotFound("message"))?;
-        if !self.sees_history(&conversation, viewer, message.seq).await? {
+        if !self
+            .sees_history(&conversation, viewer, message.seq)
+            .await?
+        {
             return Err(Error::NotFound("message"));
         }
         Ok(message)

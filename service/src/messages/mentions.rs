@@ -92,14 +92,12 @@ pub(crate) async fn store<C: ConnectionTrait>(
     if mentioned.is_empty() {
         return Ok(Vec::new());
     }
-    message_mention::Entity::insert_many(mentioned.iter().map(|m| {
-        message_mention::ActiveModel {
-            message_id: Set(message.id),
-            user_id: Set(m.user_id),
-            conversation_id: Set(message.conversation_id),
-            seq: Set(message.seq),
-            explicit: Set(m.explicit),
-        }
+    message_mention::Entity::insert_many(mentioned.iter().map(|m| message_mention::ActiveModel {
+        message_id: Set(message.id),
+        user_id: Set(m.user_id),
+        conversation_id: Set(message.conversation_id),
+        seq: Set(message.seq),
+        explicit: Set(m.explicit),
     }))
     .exec_without_returning(db)
     .await?;

@@ -259,10 +259,7 @@ enum Failure {
 
 /// The statements of one send, inside the batch's transaction: the message
 /// and the `Mention` events of the members it mentions.
-async fn store_one(
-    txn: &crate::db::WriteTx,
-    d: &Draft,
-) -> Result<(message::Model, Vec<NewEvent>)> {
+async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<(message::Model, Vec<NewEvent>)> {
     // The seq bump comes first: it takes the conversation's lock, so
     // concurrent senders get consecutive seqs, and a message with seq n
     // commits only after n-1.
@@ -354,14 +351,8 @@ async fn store_one(
         return Ok((message, Vec::new()));
     }
     let in_conversation: HashSet<i64> = members.iter().map(|m| m.user_id).collect();
-    let mentioned = mentions::resolve(
-        &**txn,
-        &in_conversation,
-        Some(me),
-        body,
-        &d.mentions,
-    )
-    .await?;
+    let mentioned =
+        mentions::resolve(&**txn, &in_conversation, Some(me), body, &d.mentions).await?;
     let events = mentions::store(&**txn, &message, &mentioned).await?;
     Ok((message, events))
 }

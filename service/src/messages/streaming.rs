@@ -318,7 +318,8 @@ impl Service {
             .await?;
         // Finished meanwhile, by another request or instance.
         let finished_message = updated.into_iter().next().ok_or_else(finished)?;
-        self.commit_logged(txn, vec![finished_event(message)]).await?;
+        self.commit_logged(txn, vec![finished_event(message)])
+            .await?;
         Ok(finished_message)
     }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Result, bail};
-use parley_tests::{TestApp, TestUser, WsClient, error_code, jwt, spawn_host_app};
+use parley_tests::{TestApp, TestUser, WsClient, error_code, jwt, spawn_app_with};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 use service::entity::session;
@@ -470,7 +470,15 @@ struct World {
 }
 
 async fn world(deleted: bool) -> Result<World> {
-    let app = spawn_host_app().await?;
+    // A world lives for minutes on a slow machine: its streaming message
+    // must outlast the sweeper's timeout.
+    let app = spawn_app_with(|c| {
+        c.jwt_secret = Some(api::config::Secret::new(jwt::SECRET));
+        c.jwt_leeway = std::time::Duration::ZERO;
+        c.admin_key = Some(api::config::Secret::new(jwt::ADMIN_KEY));
+        c.streaming_timeout = std::time::Duration::from_secs(24 * 3600);
+    })
+    .await?;
     let tag = &service::accounts::new_token()?[..8]
         .to_lowercase()
         .replace(['-', '_'], "x");

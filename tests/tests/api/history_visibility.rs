@@ -11,12 +11,15 @@ use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($m: [ID!]!, $h: HistoryVisibility) { createGroupConversation(input: {title: \"g\", memberIds: $m, historyVisibility: $h}) { id historyVisibility } }";
 const UPDATE: &str = "mutation($c: ID!, $h: HistoryVisibility) { updateConversation(input: {id: $c, historyVisibility: $h}) { id historyVisibility } }";
-const ADD: &str = "mutation($c: ID!, $u: [ID!]!) { addMembers(conversationId: $c, userIds: $u) { id } }";
-const REMOVE: &str = "mutation($c: ID!, $u: ID!) { removeMember(conversationId: $c, userId: $u) { id } }";
+const ADD: &str =
+    "mutation($c: ID!, $u: [ID!]!) { addMembers(conversationId: $c, userIds: $u) { id } }";
+const REMOVE: &str =
+    "mutation($c: ID!, $u: ID!) { removeMember(conversationId: $c, userId: $u) { id } }";
 const REPLY: &str = "mutation($c: ID!, $b: String!, $r: ID) { sendMessage(input: {conversationId: $c, body: $b, replyToId: $r}) { id seq } }";
 const HISTORY: &str = "query($c: ID!) { conversation(id: $c) { messages(first: 100) { pageInfo { hasPreviousPage } nodes { body kind replyTo { body } } } } }";
 const NODE: &str = "query($m: ID!) { node(id: $m) { ... on Message { body } } }";
-const SEARCH: &str = "query($q: String!) { searchMessages(query: $q) { nodes { message { body } } } }";
+const SEARCH: &str =
+    "query($q: String!) { searchMessages(query: $q) { nodes { message { body } } } }";
 const EDIT: &str = "mutation($m: ID!, $b: String!) { editMessage(id: $m, body: $b) { id } }";
 
 async fn bodies(app: &TestApp, user: &TestUser, c: &str) -> Result<Vec<String>> {
@@ -40,7 +43,13 @@ async fn found(app: &TestApp, user: &TestUser, q: &str) -> Result<usize> {
         .map_or(0, Vec::len))
 }
 
-async fn reply(app: &TestApp, user: &TestUser, c: &str, body: &str, to: Option<&str>) -> Result<String> {
+async fn reply(
+    app: &TestApp,
+    user: &TestUser,
+    c: &str,
+    body: &str,
+    to: Option<&str>,
+) -> Result<String> {
     Ok(app
         .ok(&user.token, REPLY, json!({"c": c, "b": body, "r": to}))
         .await?["sendMessage"]["id"]
@@ -72,9 +81,16 @@ async fn since_joined_hides_the_past_from_every_read_path() -> Result<()> {
     let ben = app.register("ben").await?;
     let cyd = app.register("cyd").await?;
     let created = app
-        .ok(&ann.token, CREATE, json!({"m": [ben.id], "h": "SINCE_JOINED"}))
+        .ok(
+            &ann.token,
+            CREATE,
+            json!({"m": [ben.id], "h": "SINCE_JOINED"}),
+        )
         .await?;
-    assert_eq!(created["createGroupConversation"]["historyVisibility"], "SINCE_JOINED");
+    assert_eq!(
+        created["createGroupConversation"]["historyVisibility"],
+        "SINCE_JOINED"
+    );
     let c = created["createGroupConversation"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -82,7 +98,8 @@ async fn since_joined_hides_the_past_from_every_read_path() -> Result<()> {
     let old = reply(&app, &ann, &c, "the old zebra plan", None).await?;
     reply(&app, &ben, &c, "zebra reply before", Some(&old)).await?;
 
-    app.ok(&ann.token, ADD, json!({"c": c, "u": [cyd.id]})).await?;
+    app.ok(&ann.token, ADD, json!({"c": c, "u": [cyd.id]}))
+        .await?;
     let new = reply(&app, &ben, &c, "zebra answer after", Some(&old)).await?;
 
     // History: only from the join on, and the page says nothing is before.
@@ -91,7 +108,10 @@ async fn since_joined_hides_the_past_from_every_read_path() -> Result<()> {
     let page = &page["conversation"]["messages"];
     assert_eq!(page["pageInfo"]["hasPreviousPage"], false);
     // The reply target from before is hidden; ben sees it.
-    let last = page["nodes"].as_array().and_then(|n| n.last().cloned()).unwrap_or_default();
+    let last = page["nodes"]
+        .as_array()
+        .and_then(|n| n.last().cloned())
+        .unwrap_or_default();
     assert_eq!(last["replyTo"], Value::Null);
     assert_eq!(bodies(&app, &ben, &c).await?.len(), 3);
     // node(id) and search.
@@ -129,10 +149,15 @@ async fn since_joined_hides_the_past_from_every_read_path() -> Result<()> {
     )
     .await?;
     while next_event(&mut ws, "e").await?["__typename"] != "StreamLiveEvent" {}
-    app.ok(&ann.token, EDIT, json!({"m": old, "b": "the old zebra plan, edited"}))
-        .await?;
+    app.ok(
+        &ann.token,
+        EDIT,
+        json!({"m": old, "b": "the old zebra plan, edited"}),
+    )
+    .await?;
     // ben's own edit of the new reply comes next: the old one was skipped.
-    app.ok(&ben.token, EDIT, json!({"m": new, "b": "x"})).await?;
+    app.ok(&ben.token, EDIT, json!({"m": new, "b": "x"}))
+        .await?;
     let e = next_event(&mut ws, "e").await?;
     assert_eq!(e["__typename"], "MessageEditedEvent", "{e}");
     assert_eq!(e["message"]["body"], "x");
@@ -145,15 +170,20 @@ async fn a_re_added_member_sees_only_from_their_latest_join() -> Result<()> {
     let ann = app.register("ann").await?;
     let dan = app.register("dan").await?;
     let created = app.ok(&ann.token, CREATE, json!({"m": [dan.id]})).await?;
-    assert_eq!(created["createGroupConversation"]["historyVisibility"], "SHARED");
+    assert_eq!(
+        created["createGroupConversation"]["historyVisibility"],
+        "SHARED"
+    );
     let c = created["createGroupConversation"]["id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
     reply(&app, &ann, &c, "one", None).await?;
-    app.ok(&ann.token, REMOVE, json!({"c": c, "u": dan.id})).await?;
+    app.ok(&ann.token, REMOVE, json!({"c": c, "u": dan.id}))
+        .await?;
     reply(&app, &ann, &c, "while away", None).await?;
-    app.ok(&ann.token, ADD, json!({"c": c, "u": [dan.id]})).await?;
+    app.ok(&ann.token, ADD, json!({"c": c, "u": [dan.id]}))
+        .await?;
     reply(&app, &ann, &c, "back", None).await?;
     // Shared: everything.
     assert_eq!(bodies(&app, &dan, &c).await?, ["one", "while away", "back"]);
@@ -161,7 +191,10 @@ async fn a_re_added_member_sees_only_from_their_latest_join() -> Result<()> {
     let updated = app
         .ok(&ann.token, UPDATE, json!({"c": c, "h": "SINCE_JOINED"}))
         .await?;
-    assert_eq!(updated["updateConversation"]["historyVisibility"], "SINCE_JOINED");
+    assert_eq!(
+        updated["updateConversation"]["historyVisibility"],
+        "SINCE_JOINED"
+    );
     assert_eq!(bodies(&app, &dan, &c).await?, ["back"]);
     assert_eq!(bodies(&app, &ann, &c).await?, ["one", "while away", "back"]);
     // Only owners and admins set it; direct conversations have none.
@@ -171,12 +204,20 @@ async fn a_re_added_member_sees_only_from_their_latest_join() -> Result<()> {
     assert_eq!(error_code(&refused), "FORBIDDEN");
     let d = app.open_direct(&ann, &dan).await?;
     let direct = app
-        .gql(Some(&ann.token), UPDATE, json!({"c": d, "h": "SINCE_JOINED"}))
+        .gql(
+            Some(&ann.token),
+            UPDATE,
+            json!({"c": d, "h": "SINCE_JOINED"}),
+        )
         .await?;
     assert_eq!(error_code(&direct), "BAD_USER_INPUT");
-    assert_eq!(direct["errors"][0]["extensions"]["field"], "historyVisibility");
+    assert_eq!(
+        direct["errors"][0]["extensions"]["field"],
+        "historyVisibility"
+    );
     // Back to shared: everything again.
-    app.ok(&ann.token, UPDATE, json!({"c": c, "h": "SHARED"})).await?;
+    app.ok(&ann.token, UPDATE, json!({"c": c, "h": "SHARED"}))
+        .await?;
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert_eq!(bodies(&app, &dan, &c).await?.len(), 3);
     Ok(())

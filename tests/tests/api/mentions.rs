@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 const SEND: &str = "mutation($c: ID!, $b: String!, $m: [ID!]) { sendMessage(input: {conversationId: $c, body: $b, mentions: $m}) { id seq mentions { username } } }";
 const COUNTS: &str = "query($c: ID!) { unreadCount unreadMentionCount conversation(id: $c) { unreadCount unreadMentionCount lastReadSeq } }";
-const EDIT: &str = "mutation($m: ID!, $b: String!) { editMessage(id: $m, body: $b) { id mentions { username } } }";
+const EDIT: &str =
+    "mutation($m: ID!, $b: String!) { editMessage(id: $m, body: $b) { id mentions { username } } }";
 const MARK_UNREAD: &str = "mutation($c: ID!, $s: Int!) { markUnread(conversationId: $c, fromSeq: $s) { id unreadCount unreadMentionCount lastReadSeq } }";
 const MARK_READ: &str = "mutation($c: ID!) { markRead(input: {conversationId: $c}) { id } }";
 const EVENTS: &str = "subscription { events { __typename cursor conversationId
@@ -117,7 +118,14 @@ async fn usernames_and_ids_mention_members_only() -> Result<()> {
     assert_eq!(names(&m), ["Ben.B"]);
     // Explicit ids: members count (once, with the body's), others are
     // ignored.
-    let m2 = send(&app, &ann, &c, "see @cyd", Some(vec![&cyd.id, &out.id, &ben.id])).await?;
+    let m2 = send(
+        &app,
+        &ann,
+        &c,
+        "see @cyd",
+        Some(vec![&cyd.id, &out.id, &ben.id]),
+    )
+    .await?;
     let mut got = names(&m2);
     got.sort();
     assert_eq!(got, ["Ben.B", "cyd"]);
@@ -270,12 +278,19 @@ async fn mark_unread_moves_the_pointer_back_and_tells_other_clients() -> Result<
     assert_eq!(receipt["lastReadSeq"], two - 1);
     let update = next_event(&mut other_client).await?;
     assert_eq!(update["__typename"], "UnreadCountsChangedEvent");
-    assert_eq!((&update["unreadCount"], &update["unreadMentionCount"]), (&json!(2), &json!(1)));
+    assert_eq!(
+        (&update["unreadCount"], &update["unreadMentionCount"]),
+        (&json!(2), &json!(1))
+    );
 
     // The same point again changes nothing and logs nothing.
     app.ok(&ben.token, MARK_UNREAD, json!({"c": c, "s": two}))
         .await?;
-    assert!(other_client.quiet_for(std::time::Duration::from_millis(300)).await);
+    assert!(
+        other_client
+            .quiet_for(std::time::Duration::from_millis(300))
+            .await
+    );
 
     for bad in [0, last + 1] {
         let refused = app

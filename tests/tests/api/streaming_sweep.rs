@@ -10,8 +10,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::entity::event;
 
-const START: &str = "mutation($c: ID!) { sendMessage(input: {conversationId: $c, streaming: true}) { id } }";
-const APPEND: &str = "mutation($m: ID!, $t: String!) { appendToMessage(id: $m, text: $t) { length } }";
+const START: &str =
+    "mutation($c: ID!) { sendMessage(input: {conversationId: $c, streaming: true}) { id } }";
+const APPEND: &str =
+    "mutation($m: ID!, $t: String!) { appendToMessage(id: $m, text: $t) { length } }";
 const FINISH: &str = "mutation($m: ID!) { finishMessage(id: $m) { id body streaming } }";
 const READ: &str = "query($m: ID!) { node(id: $m) { ... on Message { body streaming } } }";
 
@@ -72,7 +74,9 @@ async fn a_silent_streaming_message_is_finished_with_what_was_stored() -> Result
     assert_eq!(finished_events(&app, &silent).await?, 1);
     assert_eq!(read(&app, &ben, &busy).await?["streaming"], true);
     // The author finishing after the sweep gets the usual CONFLICT.
-    let late = app.gql(Some(&ann.token), FINISH, json!({"m": silent})).await?;
+    let late = app
+        .gql(Some(&ann.token), FINISH, json!({"m": silent}))
+        .await?;
     assert_eq!(error_code(&late), "CONFLICT");
 
     // Once the busy one falls silent too, it is finished with all its text.
@@ -104,7 +108,9 @@ async fn owners_and_admins_finish_someone_elses_stream() -> Result<()> {
     .await?;
 
     let first = start(&app, &dan, &c, "one").await?;
-    let member = app.gql(Some(&cyd.token), FINISH, json!({"m": first})).await?;
+    let member = app
+        .gql(Some(&cyd.token), FINISH, json!({"m": first}))
+        .await?;
     assert_eq!(error_code(&member), "FORBIDDEN");
     let by_admin = app.ok(&ben.token, FINISH, json!({"m": first})).await?;
     assert_eq!(
@@ -121,7 +127,9 @@ async fn owners_and_admins_finish_someone_elses_stream() -> Result<()> {
         json!({"c": c}),
     )
     .await?;
-    let gone = app.gql(Some(&dan.token), FINISH, json!({"m": second})).await?;
+    let gone = app
+        .gql(Some(&dan.token), FINISH, json!({"m": second}))
+        .await?;
     assert_eq!(error_code(&gone), "NOT_FOUND");
     let by_owner = app.ok(&ann.token, FINISH, json!({"m": second})).await?;
     assert_eq!(by_owner["finishMessage"]["body"], "two");
