@@ -219,17 +219,55 @@ logged_event!(
     }
 );
 
-logged_event!(
-    /// A member has read up to `lastReadSeq` (`markUnread` moves it back).
-    ReadReceiptEvent {
-        async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-            self.0.user(ctx).await
-        }
-        async fn last_read_seq(&self) -> i64 {
-            self.0.data_id("seq").unwrap_or(0)
+/// A member has read up to `lastReadSeq` (`markUnread` moves it back). In a direct conversation, and
+/// for the reader's own clients, it is logged and has a `cursor`; the other
+/// members of a group get it live only, with no `cursor` (after a
+/// reconnect, `Conversation.members { lastReadSeq }` has every pointer).
+pub struct ReadReceiptEvent {
+    conversation_id: i64,
+    user_id: Option<i64>,
+    seq: i64,
+    /// The logged event, when it is one.
+    logged: Option<Logged>,
+}
+
+impl ReadReceiptEvent {
+    fn logged(logged: Logged) -> Self {
+        Self {
+            conversation_id: logged.event().conversation_id,
+            user_id: logged.event().user_id,
+            seq: logged.data_id("seq").unwrap_or(0),
+            logged: Some(logged),
         }
     }
-);
+}
+
+#[Object]
+impl ReadReceiptEvent {
+    /// Set when the receipt is logged: in a direct conversation, and on
+    /// the reader's own streams.
+    async fn cursor(&self) -> Option<String> {
+        self.logged.as_ref().map(|l| encode_cursor(l.event().id))
+    }
+    /// Always set on this type.
+    async fn conversation_id(&self) -> Option<ID> {
+        Some(ids::encode(Kind::Conversation, self.conversation_id))
+    }
+    /// When it was logged; for a live-only receipt, when it reached this
+    /// server's stream.
+    async fn at(&self) -> Timestamp {
+        match &self.logged {
+            Some(logged) => logged.event().created_at.into(),
+            None => chrono::Utc::now().into(),
+        }
+    }
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        Logged::user_by_id(ctx, self.user_id).await
+    }
+    async fn last_read_seq(&self) -> i64 {
+        self.seq
+    }
+}
 
 logged_event!(
     /// A member's client has received messages up to `lastDeliveredSeq`.
@@ -490,7 +528,7 @@ impl From<Followed> for Event {
                     EventKind::ReactionChanged => {
                         Event::ReactionChanged(ReactionChangedEvent(logged))
                     }
-                    EventKind::ReadReceipt => Event::ReadReceipt(ReadReceiptEvent(logged)),
+                    EventKind::ReadReceipt => Event::ReadReceipt(ReadReceiptEvent::logged(logged)),
                     EventKind::DeliveryReceipt => {
                         Event::DeliveryReceipt(DeliveryReceiptEvent(logged))
                     }
@@ -535,6 +573,16 @@ impl From<Followed> for Event {
                     conversation_id: *conversation_id,
                     message_id: *message_id,
                     text: text.clone(),
+                }),
+                Ephemeral::Read {
+                    conversation_id,
+                    user_id,
+                    seq,
+                } => Event::ReadReceipt(ReadReceiptEvent {
+                    conversation_id: *conversation_id,
+                    user_id: Some(*user_id),
+                    seq: *seq,
+                    logged: None,
                 }),
             },
             Followed::Live { cursor } => Event::StreamLive(StreamLiveEvent { cursor }),

@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::{
     Service, Viewer,
     error::{Error, Result},
-    events::NewEvent,
+    events::{Ephemeral, NewEvent},
     messages::unread_mentions_after,
     time::now,
 };
@@ -205,10 +205,28 @@ impl Service {
             drop(txn);
             return self.conversation(viewer, conversation_id).await;
         }
-        let receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
+        let mut receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
             .user(viewer.user_id)
             .data(json!({ "seq": target, "unreadCount": remaining }));
+        // In a direct conversation the other person's clients follow the
+        // logged receipt (`Message.status`). In a group, logging it for
+        // every member would make each read cost a delivery to each of
+        // them, a message read by a 1,000-member group a million: only the
+        // reader's own clients get it from the log (their unread counts
+        // stay exact across reconnects), the others' live clients get it
+        // as a live event, and the member list keeps each pointer.
+        let group = conversation.kind == conversation::Kind::Group;
+        if group {
+            receipt = receipt.only_for(viewer.user_id);
+        }
         self.commit_logged(txn, vec![receipt]).await?;
+        if group {
+            self.bus().publish_ephemeral(Ephemeral::Read {
+                conversation_id,
+                user_id: viewer.user_id,
+                seq: target,
+            });
+        }
         Ok(conversation)
     }
 }
@@ -269,10 +287,23 @@ impl Service {
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .exec(&*txn)
             .await?;
-        let receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
+        // Logged and published as `mark_read` does: in a group, logged for
+        // the reader's own clients only, live for the other members.
+        let mut receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
             .user(viewer.user_id)
             .data(json!({ "seq": target, "unreadCount": remaining }));
+        let group = conversation.kind == conversation::Kind::Group;
+        if group {
+            receipt = receipt.only_for(viewer.user_id);
+        }
         self.commit_logged(txn, vec![receipt]).await?;
+        if group {
+            self.bus().publish_ephemeral(Ephemeral::Read {
+                conversation_id,
+                user_id: viewer.user_id,
+                seq: target,
+            });
+        }
         Ok(conversation)
     }
 }

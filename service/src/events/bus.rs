@@ -129,6 +129,12 @@ pub enum Wire {
         message_id: i64,
         text: String,
     },
+    /// A group member read up to `seq` (see [`Ephemeral::Read`]).
+    Read {
+        conversation_id: i64,
+        user_id: i64,
+        seq: i64,
+    },
     Revoked(Revoked),
     /// A conversation was deleted, restored or removed for good.
     Changed {
@@ -193,6 +199,14 @@ pub enum Ephemeral {
         conversation_id: i64,
         message_id: i64,
         text: String,
+    },
+    /// `user_id` has read a group up to `seq`: for the other members'
+    /// live clients. Their own clients get the logged receipt, and anyone
+    /// reconnecting reads the pointer from the member list.
+    Read {
+        conversation_id: i64,
+        user_id: i64,
+        seq: i64,
     },
 }
 
@@ -260,6 +274,15 @@ impl EventBus {
                 message_id,
                 text,
             }),
+            Wire::Read {
+                conversation_id,
+                user_id,
+                seq,
+            } => self.publish_ephemeral_local(Ephemeral::Read {
+                conversation_id,
+                user_id,
+                seq,
+            }),
             Wire::Revoked(revoked) => {
                 let _ = self.revoked.send(revoked);
             }
@@ -287,8 +310,8 @@ impl EventBus {
         self.log.subscribe()
     }
 
-    /// Hands a live event to this instance's subscribers and relays typing
-    /// and streamed text to the others. Presence is not relayed: each
+    /// Hands a live event to this instance's subscribers and relays typing,
+    /// streamed text and group read receipts to the others. Presence is not relayed: each
     /// instance works out who is online from the rosters (`live::presence`).
     pub fn publish_ephemeral(&self, event: Ephemeral) {
         match &event {
@@ -309,6 +332,15 @@ impl EventBus {
                 conversation_id: *conversation_id,
                 message_id: *message_id,
                 text: text.clone(),
+            }),
+            Ephemeral::Read {
+                conversation_id,
+                user_id,
+                seq,
+            } => self.relay(Wire::Read {
+                conversation_id: *conversation_id,
+                user_id: *user_id,
+                seq: *seq,
             }),
             Ephemeral::Presence { .. } => {}
         }

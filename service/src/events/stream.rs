@@ -412,6 +412,11 @@ impl Scope {
             Ephemeral::Appended {
                 conversation_id, ..
             } => self.conversations.contains(conversation_id),
+            Ephemeral::Read {
+                conversation_id,
+                user_id,
+                ..
+            } => *user_id != me && self.conversations.contains(conversation_id),
             Ephemeral::Presence { user_id, .. } => {
                 self.only.is_none() && *user_id != me && self.contacts.contains(user_id)
             }

@@ -6,10 +6,14 @@
 //! 1,000 followers, every message would otherwise cost 1,000 writes, so
 //! receipts are coalesced in memory per (member, conversation), keeping the
 //! highest seq, and a flusher task writes each pending pair at most once
-//! per `Settings::delivery_flush` with one conditional UPDATE, logging a
-//! `DeliveryReceipt` event for each row that moved. A flush locks the
-//! conversations it writes to in id order first, as sends do, so it waits
-//! for them (and they for it) instead of deadlocking on PostgreSQL.
+//! per `Settings::delivery_flush`: one conditional UPDATE for up to
+//! [`FLUSH_BATCH`] pairs. In direct conversations it logs a
+//! `DeliveryReceipt` event for each row that moved, which `Message.status`
+//! and the other person's clients follow; in groups the pointer is all
+//! there is (a member list shows it), so a group costs no event per member.
+//! A flush locks the conversations it writes to in id order first, as sends
+//! do, so it waits for them (and they for it, two statements long) instead
+//! of deadlocking on PostgreSQL.
 //!
 //! A pending pair stays in the map until its write has committed, so the
 //! API can answer with the higher of the stored and the pending value
@@ -20,13 +24,16 @@
 //! or two instances) write nothing twice.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
 use entity::{conversation, conversation_member, event::Kind as EventKind, message};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
+};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -37,9 +44,11 @@ use crate::{
     events::NewEvent,
 };
 
-/// Pairs written per transaction: keeps SQLite's write lock short when a
-/// flush carries thousands of receipts.
-const FLUSH_BATCH: usize = 200;
+/// Pairs written per transaction (one statement): keeps the conversation
+/// locks and SQLite's write lock short when a flush carries thousands of
+/// receipts, and the statement's parameters (three per pair) well under
+/// SQLite's limit.
+const FLUSH_BATCH: usize = 500;
 
 /// `(user id, conversation id)`.
 type Key = (i64, i64);
@@ -161,9 +170,10 @@ impl Service {
         Ok(conversation)
     }
 
-    /// Writes every pending receipt now: one UPDATE per pair, and a
-    /// `DeliveryReceipt` event for each pointer that moved. The flusher
-    /// calls it on its timer; tests call it to skip the wait.
+    /// Writes every pending receipt now: one UPDATE per chunk of pairs,
+    /// and, in direct conversations, a `DeliveryReceipt` event for each
+    /// pointer that moved. The flusher calls it on its timer; tests call
+    /// it to skip the wait.
     pub async fn flush_deliveries(&self) -> Result<()> {
         let mut snapshot: Vec<(Key, i64)> = self
             .deliveries
@@ -177,37 +187,38 @@ impl Service {
             // Sends and reads lock a conversation's row before its members'
             // rows, and send batches take conversations in id order. Doing
             // the same here keeps a flush from deadlocking with them on
-            // PostgreSQL (SQLite's write lock is already held).
-            let conversation_ids: Vec<i64> = batch.iter().map(|((_, c), _)| *c).collect();
-            conversation::Entity::find()
+            // PostgreSQL (SQLite's write lock is already held). The locks
+            // are held for two statements: sends wait a few milliseconds
+            // at most.
+            let mut conversation_ids: Vec<i64> = batch.iter().map(|((_, c), _)| *c).collect();
+            conversation_ids.dedup();
+            let direct: HashSet<i64> = conversation::Entity::find()
                 .select_only()
                 .column(conversation::Column::Id)
+                .column(conversation::Column::Kind)
                 .filter(conversation::Column::Id.is_in(conversation_ids))
                 .order_by_asc(conversation::Column::Id)
                 .lock(CONVERSATION_LOCK)
-                .into_tuple::<i64>()
+                .into_tuple::<(i64, conversation::Kind)>()
                 .all(&*txn)
-                .await?;
-            let mut receipts = Vec::new();
-            for &((user_id, conversation_id), seq) in batch {
-                let moved = conversation_member::Entity::update_many()
-                    .col_expr(
-                        conversation_member::Column::LastDeliveredSeq,
-                        Expr::value(seq),
-                    )
-                    .filter(conversation_member::Column::ConversationId.eq(conversation_id))
-                    .filter(conversation_member::Column::UserId.eq(user_id))
-                    .filter(conversation_member::Column::LastDeliveredSeq.lt(seq))
-                    .exec(&*txn)
-                    .await?;
-                if moved.rows_affected > 0 {
-                    receipts.push(
-                        NewEvent::new(conversation_id, EventKind::DeliveryReceipt)
-                            .user(user_id)
-                            .data(json!({ "seq": seq })),
-                    );
-                }
-            }
+                .await?
+                .into_iter()
+                .filter(|(_, kind)| *kind == conversation::Kind::Direct)
+                .map(|(id, _)| id)
+                .collect();
+            let moved = raise_delivered(&*txn, batch).await?;
+            // In a group nobody is shown who has received what: the
+            // pointer is enough, and a receipt per member per flush would
+            // make a 1,000-member group cost 1,000 events a second.
+            let receipts = moved
+                .into_iter()
+                .filter(|(conversation_id, _, _)| direct.contains(conversation_id))
+                .map(|(conversation_id, user_id, seq)| {
+                    NewEvent::new(conversation_id, EventKind::DeliveryReceipt)
+                        .user(user_id)
+                        .data(json!({ "seq": seq }))
+                })
+                .collect();
             self.commit_logged(txn, receipts).await?;
             // Written: drop what has not been raised since the snapshot.
             let mut pending = self.deliveries.pending();
@@ -219,6 +230,56 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Raises the delivered pointers of `pairs` in one statement, where they
+/// are lower; the `(conversation, user, seq)` of each row that moved.
+async fn raise_delivered<C: ConnectionTrait>(
+    db: &C,
+    pairs: &[(Key, i64)],
+) -> Result<Vec<(i64, i64, i64)>> {
+    let backend = db.get_database_backend();
+    let mut values = Vec::with_capacity(pairs.len() * 3);
+    let mut rows = Vec::with_capacity(pairs.len());
+    for ((user_id, conversation_id), seq) in pairs {
+        let n = values.len();
+        rows.push(match backend {
+            DbBackend::Postgres => format!(
+                "(${}::bigint, ${}::bigint, ${}::bigint)",
+                n + 1,
+                n + 2,
+                n + 3
+            ),
+            _ => "(?, ?, ?)".to_owned(),
+        });
+        values.extend([(*conversation_id).into(), (*user_id).into(), (*seq).into()]);
+    }
+    // `UPDATE ... FROM` joins the pairs in: PostgreSQL, and SQLite since
+    // 3.33.
+    let sql = format!(
+        "WITH pending (conversation_id, user_id, seq) AS (VALUES {}) \
+         UPDATE conversation_members SET last_delivered_seq = pending.seq \
+         FROM pending \
+         WHERE conversation_members.conversation_id = pending.conversation_id \
+         AND conversation_members.user_id = pending.user_id \
+         AND conversation_members.last_delivered_seq < pending.seq \
+         RETURNING conversation_members.conversation_id, conversation_members.user_id, \
+         conversation_members.last_delivered_seq",
+        rows.join(", ")
+    );
+    let moved = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    moved
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get_by_index::<i64>(0)?,
+                row.try_get_by_index::<i64>(1)?,
+                row.try_get_by_index::<i64>(2)?,
+            ))
+        })
+        .collect()
 }
 
 /// How far a message has got, as its author sees it in a direct

@@ -23,7 +23,8 @@ use entity::{
     conversation_member, message,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryTrait, Set,
     sea_query::{Expr, ExprTrait},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -303,9 +304,17 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<(message::Mode
         .col_expr(conversation_member::Column::LastActivityAt, Expr::value(at))
         .col_expr(conversation_member::Column::Archived, Expr::value(false))
         .filter(conversation_member::Column::ConversationId.eq(d.conversation_id))
-        .exec_with_returning(&**txn)
-        .await?;
-    if !members.iter().any(|m| m.user_id == me) {
+        .into_query()
+        // Only the ids: a 1,000-member group would otherwise send back
+        // 1,000 whole rows per message.
+        .returning_col(conversation_member::Column::UserId)
+        .to_owned();
+    let backend = txn.get_database_backend();
+    let members = txn.query_all_raw(backend.build(&members)).await?;
+    if !members
+        .iter()
+        .any(|row| row.try_get_by_index::<i64>(0).is_ok_and(|id| id == me))
+    {
         return Err(Error::NotFound("conversation"));
     }
     // A group created without a title is named by its first message
@@ -350,7 +359,10 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<(message::Mode
     if d.mentions.is_empty() && !body.contains('@') {
         return Ok((message, Vec::new()));
     }
-    let in_conversation: HashSet<i64> = members.iter().map(|m| m.user_id).collect();
+    let in_conversation: HashSet<i64> = members
+        .iter()
+        .filter_map(|row| row.try_get_by_index::<i64>(0).ok())
+        .collect();
     let mentioned =
         mentions::resolve(&**txn, &in_conversation, Some(me), body, &d.mentions).await?;
     let events = mentions::store(&**txn, &message, &mentioned).await?;
