@@ -189,6 +189,10 @@ pub struct Config {
     /// every request up.
     #[arg(long, env = "PARLEY_SESSION_CACHE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub session_cache: Duration,
+    /// How long a streaming message may get no text before the server
+    /// finishes it with what was stored.
+    #[arg(long, env = "PARLEY_STREAMING_TIMEOUT", default_value = "2m", value_parser = humantime::parse_duration, global = true)]
+    pub streaming_timeout: Duration,
 
     /// How long shutdown waits for open requests and sockets.
     #[arg(long, env = "PARLEY_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]

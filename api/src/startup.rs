@@ -176,9 +176,10 @@ impl Application {
         if config.typing_timeout.is_zero()
             || config.delivery_flush.is_zero()
             || config.presence_expiry.is_zero()
+            || config.streaming_timeout.is_zero()
         {
             return Err(StartupError::Config(
-                "the typing timeout, the delivery flush interval and the presence expiry must be longer than zero"
+                "the typing timeout, the delivery flush interval, the presence expiry and the streaming timeout must be longer than zero"
                     .into(),
             ));
         }
@@ -208,6 +209,7 @@ impl Application {
             presence_visibility: config.presence_visibility.into(),
             user_search: config.user_search.into(),
             deleted_account_messages: config.deleted_account_messages.into(),
+            streaming_timeout: config.streaming_timeout,
             rate_limits: RateLimits {
                 login_per_account: config.login_rate_account,
                 login_per_address: config.login_rate_address,

@@ -11,6 +11,19 @@ pub enum Kind {
     Group,
 }
 
+/// What a group's members see of the time before they joined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum HistoryVisibility {
+    /// Everything, whenever they joined.
+    #[default]
+    #[sea_orm(string_value = "shared")]
+    Shared,
+    /// Only what came after their latest join.
+    #[sea_orm(string_value = "since_joined")]
+    SinceJoined,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "conversations")]
 pub struct Model {
@@ -44,6 +57,7 @@ pub struct Model {
     /// Set when the owner deletes it: hidden from everyone, restorable
     /// until the retention period ends.
     pub deleted_at: Option<DateTimeUtc>,
+    pub history_visibility: HistoryVisibility,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

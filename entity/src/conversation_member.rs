@@ -39,6 +39,12 @@ pub struct Model {
     /// Every message with a seq at or below this one has reached one of
     /// this member's clients; never below `last_read_seq`.
     pub last_delivered_seq: i64,
+    /// Messages after `last_read_seq` that mention this member, kept like
+    /// `unread_count` (muting does not hide them).
+    pub unread_mentions: i64,
+    /// The first seq this membership may see when the group's history
+    /// visibility is `SinceJoined`: the notice that added the member.
+    pub visible_from_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

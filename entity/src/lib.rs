@@ -9,6 +9,7 @@ pub mod event;
 pub mod event_log;
 pub mod message;
 pub mod message_edit;
+pub mod message_mention;
 pub mod reaction;
 pub mod session;
 pub mod user;

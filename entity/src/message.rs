@@ -50,6 +50,9 @@ pub struct Model {
     pub reply_count: i64,
     /// When the newest live reply in this message's thread was sent.
     pub last_reply_at: Option<DateTimeUtc>,
+    /// When a streaming message last got text stored (sent, or flushed);
+    /// one silent for the streaming timeout is finished by the sweeper.
+    pub streamed_at: Option<DateTimeUtc>,
 }
 
 /// What a message is. `System` messages record changes to the conversation;

@@ -12,6 +12,9 @@ mod m20261123_000006_message_search;
 mod m20261123_000007_events;
 mod m20261123_000008_delivery;
 mod m20261123_000009_search_prefix_4;
+mod m20261208_000200_mentions;
+mod m20261208_000201_streaming_sweep;
+mod m20261208_000202_history_visibility;
 
 pub struct Migrator;
 
@@ -28,6 +31,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_events::Migration),
             Box::new(m20261123_000008_delivery::Migration),
             Box::new(m20261123_000009_search_prefix_4::Migration),
+            Box::new(m20261208_000200_mentions::Migration),
+            Box::new(m20261208_000201_streaming_sweep::Migration),
+            Box::new(m20261208_000202_history_visibility::Migration),
         ]
     }
 }

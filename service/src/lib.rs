@@ -116,6 +116,9 @@ pub struct Settings {
     pub user_search: accounts::Audience,
     /// What becomes of a deleted account's messages.
     pub deleted_account_messages: accounts::DeletedMessages,
+    /// How long a streaming message may get no text before it is finished
+    /// with what was stored.
+    pub streaming_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -136,6 +139,7 @@ impl Default for Settings {
             presence_visibility: accounts::Audience::Contacts,
             user_search: accounts::Audience::Contacts,
             deleted_account_messages: accounts::DeletedMessages::Tombstone,
+            streaming_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -210,7 +214,8 @@ pub struct Service {
 
 impl Service {
     /// Must be called inside a Tokio runtime: it starts the send lanes, the
-    /// event sequencer, the typing timer and the delivery flusher, and on
+    /// event sequencer, the typing timer, the delivery flusher and the
+    /// streaming sweeper, and on
     /// PostgreSQL the listener and sender that link it with other
     /// instances on the same database.
     pub fn new(mut db: DatabaseConnection, bus: EventBus, settings: Settings) -> Self {
@@ -233,11 +238,12 @@ impl Service {
             _ => None,
         };
         let (deliveries, ended) = live::Deliveries::new();
+        let (streams, streams_ended) = messages::Streams::new();
         let service = Self {
             lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
             log,
             cluster,
-            streams: messages::Streams::default(),
+            streams,
             write_lock,
             typing: live::Typing::start(&bus, settings.typing_timeout),
             presence: live::Presence::start(&bus, settings.presence_expiry),
@@ -251,6 +257,7 @@ impl Service {
             statements,
         };
         service.spawn_flusher(ended);
+        service.spawn_stream_sweeper(streams_ended);
         service
     }
 

@@ -88,6 +88,9 @@ macro_rules! limit {
     (IMPORT_MAX) => {
         1000
     };
+    (MENTIONS_MAX) => {
+        50
+    };
     (NAME_SEARCH_MAX) => {
         64
     };
@@ -155,6 +158,9 @@ pub const EMOJI_PER_PERSON: usize = limit!(EMOJI_PER_PERSON);
 pub const EMOJI_PER_MESSAGE: usize = limit!(EMOJI_PER_MESSAGE);
 /// Most messages one `importMessages` call carries.
 pub const IMPORT_MAX: usize = limit!(IMPORT_MAX);
+/// Most users one message may mention (`@username`s and explicit ids
+/// together; more in the body are ignored, more ids are refused).
+pub const MENTIONS_MAX: usize = limit!(MENTIONS_MAX);
 /// Longest `search` of users and conversations by name, in characters.
 pub const NAME_SEARCH_MAX: usize = limit!(NAME_SEARCH_MAX);
 /// Longest full-text search query, in characters.
@@ -201,6 +207,58 @@ pub(crate) fn username(raw: &str) -> Result<String> {
         ));
     }
     Ok(name.to_owned())
+}
+
+/// A character a username may contain (see [`username`]).
+fn username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// The usernames a body mentions, lower-cased (as `username_key`), each
+/// once, at most [`MENTIONS_MAX`]: `@` followed by a username (3 to 32 of
+/// letters, digits, `_ . -`), where the `@` does not follow a username
+/// character (so `ann@example.com` mentions no one). Trailing `.` and `-`
+/// (the end of a sentence) are tried both with and without: `@ann.` may
+/// name `ann.` or `ann`.
+pub(crate) fn mention_names(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut previous: Option<char> = None;
+    let mut rest = body.char_indices().peekable();
+    while let Some((at, c)) = rest.next() {
+        let starts = c == '@' && !previous.is_some_and(username_char);
+        previous = Some(c);
+        if !starts {
+            continue;
+        }
+        let tail = &body[at + 1..];
+        let token: String = tail.chars().take_while(|c| username_char(*c)).collect();
+        for name in [token.as_str(), token.trim_end_matches(['.', '-'])] {
+            let len = name.chars().count();
+            let key = name.to_ascii_lowercase();
+            if (USERNAME_MIN..=USERNAME_MAX).contains(&len)
+                && !names.contains(&key)
+                && names.len() < MENTIONS_MAX * 2
+            {
+                names.push(key);
+            }
+        }
+        // Skip the token: `@a@b` mentions `a` only.
+        for _ in 0..token.chars().count() {
+            previous = rest.next().map(|(_, c)| c);
+        }
+    }
+    names
+}
+
+/// At most [`MENTIONS_MAX`] explicit mentions.
+pub(crate) fn mention_ids(ids: &[i64]) -> Result<()> {
+    if ids.len() > MENTIONS_MAX {
+        return Err(Error::invalid(
+            "mentions",
+            format!("at most {MENTIONS_MAX} users may be mentioned"),
+        ));
+    }
+    Ok(())
 }
 
 /// 8 to 1024 characters; `field` names the input in the error.
@@ -535,6 +593,16 @@ mod tests {
         assert_eq!(field(display_name("Ada\0")), "displayName");
         assert_eq!(field(trim_body("hi\0")), "body");
         assert_eq!(field(client_message_id(Some("c\0"))), "clientMessageId");
+    }
+
+    #[test]
+    fn mentions_follow_the_username_grammar() {
+        assert_eq!(mention_names("hi @Ann and @ben_2!"), ["ann", "ben_2"]);
+        assert_eq!(mention_names("mail ann@example.com"), Vec::<String>::new());
+        assert_eq!(mention_names("@ab @abc."), ["abc.", "abc"]);
+        assert_eq!(mention_names("(@cyd) @cyd"), ["cyd"]);
+        assert_eq!(mention_names("@ann@ben"), ["ann"]);
+        assert!(mention_names(&format!("@{}", "a".repeat(33))).is_empty());
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub enum Event {
     MemberLeft(MemberLeftEvent),
     MemberRemoved(MemberRemovedEvent),
     MemberRoleChanged(MemberRoleChangedEvent),
+    Mention(MentionEvent),
     UnreadCountsChanged(UnreadCountsChangedEvent),
     Typing(TypingEvent),
     Presence(PresenceEvent),
@@ -205,7 +206,20 @@ logged_event!(
     }
 );
 
-/// A member has read up to `lastReadSeq`. In a direct conversation, and
+logged_event!(
+    /// The viewer was mentioned in `message` (only they get this event).
+    MentionEvent {
+        async fn message(&self) -> ApiResult<Message> {
+            self.0.message()
+        }
+        /// The member mentioned: the viewer.
+        async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+            self.0.user(ctx).await
+        }
+    }
+);
+
+/// A member has read up to `lastReadSeq` (`markUnread` moves it back). In a direct conversation, and
 /// for the reader's own clients, it is logged and has a `cursor`; the other
 /// members of a group get it live only, with no `cursor` (after a
 /// reconnect, `Conversation.members { lastReadSeq }` has every pointer).
@@ -353,8 +367,7 @@ logged_event!(
 /// The viewer's unread counts changed.
 pub struct UnreadCountsChangedEvent {
     conversation_id: i64,
-    unread: i64,
-    total: i64,
+    counts: service::conversations::UnreadNow,
 }
 
 #[Object]
@@ -369,11 +382,19 @@ impl UnreadCountsChangedEvent {
     }
     /// The conversation's unread messages for the viewer.
     async fn unread_count(&self) -> i64 {
-        self.unread
+        self.counts.unread
     }
     /// The root `unreadCount`: over all unmuted conversations.
     async fn total_unread_count(&self) -> i64 {
-        self.total
+        self.counts.total
+    }
+    /// The conversation's unread messages that mention the viewer.
+    async fn unread_mention_count(&self) -> i64 {
+        self.counts.mentions
+    }
+    /// The root `unreadMentionCount`: over all conversations, muted too.
+    async fn total_unread_mention_count(&self) -> i64 {
+        self.counts.total_mentions
     }
 }
 
@@ -520,16 +541,15 @@ impl From<Followed> for Event {
                     EventKind::MemberRoleChanged => {
                         Event::MemberRoleChanged(MemberRoleChangedEvent(logged))
                     }
+                    EventKind::Mention => Event::Mention(MentionEvent(logged)),
                 }
             }
             Followed::Unread {
                 conversation_id,
-                unread,
-                total,
+                counts,
             } => Event::UnreadCountsChanged(UnreadCountsChangedEvent {
                 conversation_id,
-                unread,
-                total,
+                counts,
             }),
             Followed::Ephemeral(event) => match &*event {
                 Ephemeral::Typing {

@@ -119,6 +119,50 @@ impl Loader<i64> for Edits {
     }
 }
 
+/// The first seq a user may see of a conversation (0 unless its history is
+/// visible since joining), by `(user id, conversation id)`.
+pub struct HistoryFloors(pub Service);
+
+impl Loader<(i64, i64)> for HistoryFloors {
+    type Value = i64;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<HashMap<(i64, i64), i64>> {
+        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (user, conversation) in keys {
+            by_user.entry(*user).or_default().push(*conversation);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (user, conversations) in by_user {
+            let floors = self
+                .0
+                .history_floors(user, &conversations)
+                .await
+                .map_err(Arc::new)?;
+            for (conversation, floor) in floors {
+                out.insert((user, conversation), floor);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The users a message mentions, by message id.
+pub struct Mentions(pub Service);
+
+impl Loader<i64> for Mentions {
+    type Value = Arc<Vec<i64>>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
+        let mentions = self.0.mentions_of(keys).await.map_err(Arc::new)?;
+        Ok(mentions
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect())
+    }
+}
+
 /// A message's reactions as one viewer sees them, by `(user id, message
 /// id)`: one query per viewer for a whole page of messages.
 pub struct Reactions(pub Service);
@@ -188,6 +232,8 @@ pub struct Loaders {
     pub edits: DataLoader<Edits>,
     pub reactions: DataLoader<Reactions>,
     pub presence_visible: DataLoader<PresenceVisible>,
+    pub mentions: DataLoader<Mentions>,
+    pub history_floors: DataLoader<HistoryFloors>,
 }
 
 impl Loaders {
@@ -202,6 +248,8 @@ impl Loaders {
             edits: DataLoader::new(Edits(service.clone()), tokio::spawn),
             reactions: DataLoader::new(Reactions(service.clone()), tokio::spawn),
             presence_visible: DataLoader::new(PresenceVisible(service.clone()), tokio::spawn),
+            mentions: DataLoader::new(Mentions(service.clone()), tokio::spawn),
+            history_floors: DataLoader::new(HistoryFloors(service.clone()), tokio::spawn),
         }
     }
 }

@@ -12,9 +12,12 @@
 //! | change roles, hand on ownership | - | no | no | yes | yes |
 //! | delete it, restore it, delete it permanently | yes | no | no | yes | yes |
 //! | leave it | - | yes | yes | yes (ownership passes on) | no |
+//! | set history visibility (groups) | - | no | yes | yes | yes |
+//! | see messages from before their latest join | yes | if the group's history is shared | same | same | - |
 //! | edit a message | its author | its author | its author | its author | no |
 //! | delete a message | its author | its author | anyone's | anyone's | anyone's |
-//! | append to or finish a streaming message | its author | its author | its author | its author | its bots' |
+//! | append to a streaming message | its author | its author | its author | its author | its bots' |
+//! | finish a streaming message | its author | its author | anyone's | anyone's | anyone's |
 //!
 //! To someone who is not a member, a conversation (and everything in it)
 //! does not exist: `NotFound`, as for a missing id. A member who may not
@@ -24,8 +27,10 @@
 //!
 //! This file is a leaf: it imports nothing of its siblings.
 
+use std::collections::HashMap;
+
 use entity::{
-    conversation::{self, Kind},
+    conversation::{self, HistoryVisibility, Kind},
     conversation_member::{self, Role},
     message, user,
 };
@@ -119,6 +124,109 @@ impl Service {
             .await
             .map_err(|_| Error::NotFound("message"))?;
         Ok(author)
+    }
+}
+
+impl Service {
+    /// Who may finish a streaming message: whoever may add to it (see
+    /// [`Self::may_stream_to`]), a group's owners and admins (an answer
+    /// whose author left or crashed must not stay streaming), and the host
+    /// app. Returns the member whose membership the right rests on, to be
+    /// checked again under the conversation's lock (`None`: the host app).
+    pub(crate) async fn may_finish_stream(
+        &self,
+        actor: &Actor,
+        message: &message::Model,
+    ) -> Result<Option<Viewer>> {
+        let refused = match self.may_stream_to(actor, message).await {
+            Ok(author) => return Ok(Some(author)),
+            Err(err @ (Error::Forbidden(_) | Error::NotFound(_))) => err,
+            Err(err) => return Err(err),
+        };
+        match actor {
+            Actor::HostApp => {
+                self.group_for(actor, message.conversation_id)
+                    .await
+                    .map_err(|_| Error::NotFound("message"))?;
+                Ok(None)
+            }
+            Actor::User(viewer) => {
+                let Ok(conversation) = self.conversation(viewer, message.conversation_id).await
+                else {
+                    return Err(Error::NotFound("message"));
+                };
+                let role = role_of(self.db(), conversation.id, viewer.user_id).await?;
+                match (conversation.kind, role) {
+                    (Kind::Group, Some(Role::Owner | Role::Admin)) => Ok(Some(*viewer)),
+                    _ => Err(refused),
+                }
+            }
+        }
+    }
+}
+
+/// The first seq `user_id` may see of `conversation`: 0 unless it is a
+/// group whose history is visible since joining, then the seq of the
+/// notice that added them (`i64::MAX` for a non-member: nothing).
+pub(crate) async fn history_floor<C: ConnectionTrait>(
+    db: &C,
+    conversation: &conversation::Model,
+    user_id: i64,
+) -> Result<i64> {
+    if conversation.history_visibility == HistoryVisibility::Shared {
+        return Ok(0);
+    }
+    Ok(
+        conversation_member::Entity::find_by_id((conversation.id, user_id))
+            .one(db)
+            .await?
+            .map_or(i64::MAX, |m| m.visible_from_seq),
+    )
+}
+
+impl Service {
+    /// [`history_floor`] of each of `conversation_ids` the user is in, in
+    /// one query (missing: not a member).
+    pub async fn history_floors(
+        &self,
+        user_id: i64,
+        conversation_ids: &[i64],
+    ) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, HistoryVisibility, i64)> = conversation_member::Entity::find()
+            .select_only()
+            .column(conversation_member::Column::ConversationId)
+            .column(conversation::Column::HistoryVisibility)
+            .column(conversation_member::Column::VisibleFromSeq)
+            .join(
+                JoinType::InnerJoin,
+                conversation_member::Relation::Conversation.def(),
+            )
+            .filter(conversation_member::Column::UserId.eq(user_id))
+            .filter(
+                conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
+            )
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, visibility, from)| match visibility {
+                HistoryVisibility::Shared => (id, 0),
+                HistoryVisibility::SinceJoined => (id, from),
+            })
+            .collect())
+    }
+
+    /// Whether the viewer may see `message`, which is in a conversation
+    /// they are a member of: not if it came before their latest join into
+    /// a group whose history is visible since joining.
+    pub(crate) async fn sees_history(
+        &self,
+        conversation: &conversation::Model,
+        viewer: &Viewer,
+        seq: i64,
+    ) -> Result<bool> {
+        Ok(seq >= history_floor(self.db(), conversation, viewer.user_id).await?)
     }
 }
 

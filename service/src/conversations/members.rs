@@ -327,6 +327,8 @@ pub(crate) async fn insert_members(
             role: Set(role),
             last_read_seq: Set(read_seq),
             last_delivered_seq: Set(read_seq),
+            // An added member's history starts at the notice of it.
+            visible_from_seq: Set(read_seq),
             joined_at: Set(at),
             last_activity_at: Set(activity_at),
             unread_count: Set(0),

@@ -21,7 +21,7 @@ mod titles;
 /// Read state: unread counts, read pointers, muting.
 mod unread;
 
-pub(crate) use access::{may_delete_message, may_edit_message};
+pub(crate) use access::{history_floor, may_delete_message, may_edit_message};
 pub use inbox::{ConversationFilter, InboxCursor};
 pub use lifecycle::Stats;
 pub use members::Left;
@@ -34,4 +34,5 @@ pub(crate) use timeline::{
 };
 pub(crate) use titles::title_from;
 pub use titles::untitled_title;
+pub use unread::UnreadNow;
 pub(crate) use unread::{not_muted, uncount_deleted};

@@ -5,7 +5,7 @@ use super::members::insert_members;
 use std::collections::HashSet;
 
 use entity::{
-    conversation::{self, Kind},
+    conversation::{self, HistoryVisibility, Kind},
     conversation_member::Role,
     event::Kind as EventKind,
     user,
@@ -26,6 +26,8 @@ pub struct CreateGroup {
     pub title: Option<String>,
     pub member_ids: Vec<i64>,
     pub context: Option<String>,
+    /// What members see of the time before they joined (default: shared).
+    pub history_visibility: HistoryVisibility,
 }
 
 impl Service {
@@ -155,6 +157,7 @@ impl Service {
             direct_key: Set(None),
             context: Set(context),
             created_by: Set(Some(owner)),
+            history_visibility: Set(input.history_visibility),
             last_seq: Set(0),
             last_activity_at: Set(at),
             created_at: Set(at),

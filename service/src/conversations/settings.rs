@@ -2,7 +2,11 @@
 //! archive and mute.
 
 use chrono::{DateTime, Utc};
-use entity::{conversation, conversation_member, event::Kind as EventKind};
+use entity::{
+    conversation::{self, HistoryVisibility, Kind},
+    conversation_member,
+    event::Kind as EventKind,
+};
 use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 
@@ -24,6 +28,8 @@ pub struct UpdateConversation {
     pub description: Option<Option<String>>,
     pub avatar_url: Option<Option<String>>,
     pub metadata: Option<Option<serde_json::Value>>,
+    /// Groups only: what members see of the time before they joined.
+    pub history_visibility: Option<HistoryVisibility>,
 }
 
 impl Service {
@@ -44,7 +50,13 @@ impl Service {
             .map(validate::optional_avatar_url)
             .transpose()?;
         let metadata = input.metadata.map(validate::metadata).transpose()?;
-        self.group_for(actor, conversation_id).await?;
+        let visible = self.group_for(actor, conversation_id).await?;
+        if input.history_visibility.is_some() && visible.kind != Kind::Group {
+            return Err(Error::invalid(
+                "historyVisibility",
+                "only groups have a history visibility",
+            ));
+        }
 
         let txn = self.write().await?;
         let current = lock_conversation(&*txn, conversation_id).await?;
@@ -80,6 +92,12 @@ impl Service {
         {
             fields.push("metadata");
             update.metadata = Set(metadata);
+        }
+        if let Some(history) = input.history_visibility
+            && history != current.history_visibility
+        {
+            fields.push("historyVisibility");
+            update.history_visibility = Set(history);
         }
         if fields.is_empty() {
             drop(txn);

@@ -23,8 +23,21 @@ use crate::{
     Service, Viewer,
     error::{Error, Result},
     events::{Ephemeral, NewEvent},
+    messages::unread_mentions_after,
     time::now,
 };
+
+/// A member's counts in one conversation and in total, as
+/// [`Service::unread_now`] reads them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnreadNow {
+    pub unread: i64,
+    /// Over conversations that are not muted.
+    pub total: i64,
+    pub mentions: i64,
+    /// Over every conversation, muted ones too.
+    pub total_mentions: i64,
+}
 
 impl Service {
     /// A user's unread count in each of `conversation_ids`: other people's
@@ -68,31 +81,71 @@ impl Service {
         Ok(total.flatten().unwrap_or(0))
     }
 
-    /// The viewer's unread count in one conversation and their total (as
-    /// [`Self::total_unread`]), in one statement.
-    pub async fn unread_now(&self, user_id: i64, conversation_id: i64) -> Result<(i64, i64)> {
+    /// A user's unread mentions in each of `conversation_ids` (missing:
+    /// not a member).
+    pub async fn unread_mention_counts(
+        &self,
+        user_id: i64,
+        conversation_ids: &[i64],
+    ) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> = conversation_member::Entity::find()
+            .select_only()
+            .column(conversation_member::Column::ConversationId)
+            .column(conversation_member::Column::UnreadMentions)
+            .filter(conversation_member::Column::UserId.eq(user_id))
+            .filter(
+                conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
+            )
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The viewer's unread mentions across all their conversations, muted
+    /// ones included (a mention is meant to reach them).
+    pub async fn total_unread_mentions(&self, viewer: &Viewer) -> Result<i64> {
+        Ok(self.unread_now(viewer.user_id, 0).await?.total_mentions)
+    }
+
+    /// The viewer's unread count and mentions in one conversation and their
+    /// totals (as [`Self::total_unread`] and
+    /// [`Self::total_unread_mentions`]), in one statement.
+    pub async fn unread_now(&self, user_id: i64, conversation_id: i64) -> Result<UnreadNow> {
+        let this_one = || conversation_member::Column::ConversationId.eq(conversation_id);
         let count = Expr::col(conversation_member::Column::UnreadCount);
-        let this = Expr::case(
-            conversation_member::Column::ConversationId.eq(conversation_id),
-            count.clone(),
-        )
-        .finally(0)
-        .sum()
-        .cast_as("BIGINT");
+        let mentions = Expr::col(conversation_member::Column::UnreadMentions);
+        let this = Expr::case(this_one(), count.clone())
+            .finally(0)
+            .sum()
+            .cast_as("BIGINT");
         let total = Expr::case(crate::conversations::not_muted(now()), count)
             .finally(0)
             .sum()
             .cast_as("BIGINT");
-        let row: Option<(Option<i64>, Option<i64>)> = conversation_member::Entity::find()
+        let this_mentions = Expr::case(this_one(), mentions.clone())
+            .finally(0)
+            .sum()
+            .cast_as("BIGINT");
+        let total_mentions = mentions.sum().cast_as("BIGINT");
+        type Sums = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let row: Option<Sums> = conversation_member::Entity::find()
             .select_only()
             .column_as(this, "this")
             .column_as(total, "total")
+            .column_as(this_mentions, "this_mentions")
+            .column_as(total_mentions, "total_mentions")
             .filter(conversation_member::Column::UserId.eq(user_id))
             .into_tuple()
             .one(self.db())
             .await?;
-        let (this, total) = row.unwrap_or_default();
-        Ok((this.unwrap_or(0), total.unwrap_or(0)))
+        let (this, total, this_mentions, total_mentions) = row.unwrap_or_default();
+        Ok(UnreadNow {
+            unread: this.unwrap_or(0),
+            total: total.unwrap_or(0),
+            mentions: this_mentions.unwrap_or(0),
+            total_mentions: total_mentions.unwrap_or(0),
+        })
     }
 
     /// Moves the viewer's read pointer forward to `up_to_seq` (the newest
@@ -117,6 +170,8 @@ impl Service {
             Ord::min(seq, conversation.last_seq)
         });
         let remaining = unread_after(&*txn, viewer.user_id, conversation_id, target).await?;
+        let mentions =
+            unread_mentions_after(&*txn, viewer.user_id, conversation_id, target).await?;
         let updated = conversation_member::Entity::update_many()
             .col_expr(
                 conversation_member::Column::LastReadSeq,
@@ -125,6 +180,10 @@ impl Service {
             .col_expr(
                 conversation_member::Column::UnreadCount,
                 Expr::value(remaining),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadMentions,
+                Expr::value(mentions),
             )
             // Reading implies receiving: the delivered pointer follows.
             .col_expr(
@@ -156,6 +215,83 @@ impl Service {
         // reader's own clients get it from the log (their unread counts
         // stay exact across reconnects), the others' live clients get it
         // as a live event, and the member list keeps each pointer.
+        let group = conversation.kind == conversation::Kind::Group;
+        if group {
+            receipt = receipt.only_for(viewer.user_id);
+        }
+        self.commit_logged(txn, vec![receipt]).await?;
+        if group {
+            self.bus().publish_ephemeral(Ephemeral::Read {
+                conversation_id,
+                user_id: viewer.user_id,
+                seq: target,
+            });
+        }
+        Ok(conversation)
+    }
+}
+
+impl Service {
+    /// Moves the viewer's read pointer back on purpose, to just before
+    /// `from_seq`, so that message and everything after it (other people's)
+    /// count as unread again, mentions included. Logs the `ReadReceipt`
+    /// that brings the viewer's other clients (and the other members) up to
+    /// date; a pointer already there changes nothing and logs nothing.
+    #[tracing::instrument(skip(self), fields(user_id = viewer.user_id))]
+    pub async fn mark_unread(
+        &self,
+        viewer: &Viewer,
+        conversation_id: i64,
+        from_seq: i64,
+    ) -> Result<conversation::Model> {
+        if from_seq < 1 {
+            return Err(Error::invalid("fromSeq", "must be at least 1"));
+        }
+        let txn = self.write().await?;
+        // Under the conversation's lock, as `mark_read` and sends: the
+        // counts below stay exact until commit.
+        let conversation = crate::conversations::lock_conversation(&*txn, conversation_id).await?;
+        let member = conversation_member::Entity::find_by_id((conversation_id, viewer.user_id))
+            .one(&*txn)
+            .await?
+            .ok_or(Error::NotFound("conversation"))?;
+        if from_seq > conversation.last_seq {
+            return Err(Error::invalid(
+                "fromSeq",
+                "must not be after the conversation's newest message",
+            ));
+        }
+        // Nothing before a since-joined member's history counts for them.
+        let floor = super::access::history_floor(&*txn, &conversation, viewer.user_id).await?;
+        let target = Ord::max(from_seq, floor) - 1;
+        if member.last_read_seq == target {
+            return Ok(conversation);
+        }
+        let remaining = unread_after(&*txn, viewer.user_id, conversation_id, target).await?;
+        let mentions =
+            unread_mentions_after(&*txn, viewer.user_id, conversation_id, target).await?;
+        conversation_member::Entity::update_many()
+            .col_expr(
+                conversation_member::Column::LastReadSeq,
+                Expr::value(target),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadCount,
+                Expr::value(remaining),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadMentions,
+                Expr::value(mentions),
+            )
+            .filter(conversation_member::Column::ConversationId.eq(conversation_id))
+            .filter(conversation_member::Column::UserId.eq(viewer.user_id))
+            .exec(&*txn)
+            .await?;
+        // Logged and published as `mark_read` does: in a group, logged for
+        // the reader's own clients only, live for the other members.
+        let mut receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
+            .user(viewer.user_id)
+            .data(json!({ "seq": target, "unreadCount": remaining }));
         let group = conversation.kind == conversation::Kind::Group;
         if group {
             receipt = receipt.only_for(viewer.user_id);
@@ -210,10 +346,17 @@ pub(crate) async fn recount_unread<C: ConnectionTrait>(db: &C, conversation_id: 
     for member in members {
         let unread =
             unread_after(db, member.user_id, conversation_id, member.last_read_seq).await?;
+        let mentions =
+            unread_mentions_after(db, member.user_id, conversation_id, member.last_read_seq)
+                .await?;
         conversation_member::Entity::update_many()
             .col_expr(
                 conversation_member::Column::UnreadCount,
                 Expr::value(unread),
+            )
+            .col_expr(
+                conversation_member::Column::UnreadMentions,
+                Expr::value(mentions),
             )
             .filter(conversation_member::Column::ConversationId.eq(conversation_id))
             .filter(conversation_member::Column::UserId.eq(member.user_id))
@@ -254,6 +397,7 @@ pub(crate) async fn uncount_deleted<C: ConnectionTrait>(
 pub(crate) async fn zero_unread<C: ConnectionTrait>(db: &C, conversation_id: i64) -> Result<()> {
     conversation_member::Entity::update_many()
         .col_expr(conversation_member::Column::UnreadCount, Expr::value(0))
+        .col_expr(conversation_member::Column::UnreadMentions, Expr::value(0))
         .filter(conversation_member::Column::ConversationId.eq(conversation_id))
         .exec(db)
         .await?;

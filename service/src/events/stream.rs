@@ -14,7 +14,10 @@
 //! the event of their own removal and nothing of that conversation after
 //! it; on a one-conversation stream, the stream ends there.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use entity::{
     conversation_member,
@@ -31,7 +34,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::{
     Service, Viewer,
     accounts::Audience,
-    conversations::member_ids,
+    conversations::{UnreadNow, member_ids},
     error::Result,
     events::{Ephemeral, LoggedEvent},
     events::{READ_BATCH, high_water},
@@ -45,11 +48,10 @@ pub enum Followed {
     /// after it.
     Logged(Arc<LoggedEvent>),
     /// The viewer's unread counts changed: the conversation's and the total
-    /// over unmuted conversations.
+    /// over unmuted conversations, and its and all their unread mentions.
     Unread {
         conversation_id: i64,
-        unread: i64,
-        total: i64,
+        counts: UnreadNow,
     },
     /// Typing, presence or streamed text: live only, never replayed.
     Ephemeral(Arc<Ephemeral>),
@@ -245,6 +247,10 @@ struct Scope {
     contacts: HashSet<i64>,
     /// `PARLEY_PRESENCE_VISIBILITY=everyone`: presence of anyone.
     presence_of_everyone: bool,
+    /// The first seq the viewer may see in each conversation (0 unless
+    /// its history is visible since joining): events about older messages
+    /// are not theirs to see.
+    floors: HashMap<i64, i64>,
     live_announced: bool,
     /// A one-conversation stream whose viewer left it.
     ended: bool,
@@ -269,6 +275,8 @@ impl Scope {
             .await?
             .into_iter()
             .collect();
+        let ids: Vec<i64> = conversations.iter().copied().collect();
+        let floors = service.history_floors(viewer.user_id, &ids).await?;
         let contacts: HashSet<i64> = match only {
             // Presence belongs to the all-conversations stream.
             Some(_) => HashSet::new(),
@@ -280,6 +288,7 @@ impl Scope {
             conversations,
             contacts,
             presence_of_everyone: service.settings().presence_visibility == Audience::Everyone,
+            floors,
             live_announced: false,
             ended: false,
         })
@@ -301,6 +310,7 @@ impl Scope {
         match event.kind {
             Kind::MemberJoined if about_me => {
                 self.conversations.insert(conversation);
+                self.reload_floor(service, conversation).await?;
                 if self.only.is_none() {
                     self.contacts
                         .extend(member_ids(service.db(), conversation).await?);
@@ -323,6 +333,10 @@ impl Scope {
                 }
                 return Ok(out);
             }
+            // Perhaps its history visibility changed.
+            Kind::ConversationUpdated if self.conversations.contains(&conversation) => {
+                self.reload_floor(service, conversation).await?;
+            }
             _ => {}
         }
         if !self.conversations.contains(&conversation) {
@@ -331,6 +345,8 @@ impl Scope {
         let counts_changed = match event.kind {
             Kind::MessageAdded => !about_me && event.user_id.is_some(),
             Kind::ReadReceipt => about_me,
+            // Only to the mentioned member (`only_user_id`).
+            Kind::Mention => true,
             Kind::MessageDeleted | Kind::ConversationUpdated => true,
             _ => false,
         };
@@ -349,6 +365,12 @@ impl Scope {
         if event.message_id.is_some() && logged.message.is_none() {
             return Ok(Vec::new());
         }
+        // Nothing about messages from before the viewer's latest join into
+        // a since-joined group.
+        let floor = self.floors.get(&conversation).copied().unwrap_or(0);
+        if logged.message.as_ref().is_some_and(|m| m.seq < floor) {
+            return Ok(Vec::new());
+        }
         // A message that reaches the viewer's client is delivered to them.
         if event.kind == Kind::MessageAdded
             && let Some(message) = &logged.message
@@ -362,14 +384,24 @@ impl Scope {
         Ok(out)
     }
 
+    async fn reload_floor(&mut self, service: &Service, conversation_id: i64) -> Result<()> {
+        let floors = service
+            .history_floors(self.viewer.user_id, &[conversation_id])
+            .await?;
+        match floors.get(&conversation_id) {
+            Some(floor) => self.floors.insert(conversation_id, *floor),
+            None => self.floors.remove(&conversation_id),
+        };
+        Ok(())
+    }
+
     async fn unread(&self, service: &Service, conversation_id: i64) -> Result<Option<Followed>> {
-        let (unread, total) = service
+        let counts = service
             .unread_now(self.viewer.user_id, conversation_id)
             .await?;
         Ok(Some(Followed::Unread {
             conversation_id,
-            unread,
-            total,
+            counts,
         }))
     }
 

@@ -73,6 +73,15 @@ impl Deliveries {
         (deliveries, ended)
     }
 
+    /// The same receipts, without keeping the flusher alive: for the
+    /// service's own background tasks.
+    pub(crate) fn detached(&self) -> Self {
+        Self {
+            pending: self.pending.clone(),
+            alive: None,
+        }
+    }
+
     fn pending(&self) -> MutexGuard<'_, HashMap<Key, i64>> {
         // Every update is one insert, raise or remove.
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)

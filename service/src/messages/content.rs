@@ -292,6 +292,7 @@ mod tests {
             thread_root_id: None,
             reply_count: 0,
             last_reply_at: None,
+            streamed_at: None,
         };
         let read = attachments_of(&message);
         assert_eq!(read[0].name.as_deref(), Some("report.pdf"));

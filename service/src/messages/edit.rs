@@ -27,7 +27,7 @@ use crate::{
     conversations::{lock_conversation, may_delete_message, may_edit_message, uncount_deleted},
     error::{Error, Result},
     events::NewEvent,
-    messages::leave_thread,
+    messages::{leave_thread, mentions},
     time::now,
     validate,
 };
@@ -139,7 +139,10 @@ impl Service {
         let event = NewEvent::new(edited.conversation_id, EventKind::MessageEdited)
             .message(edited.id)
             .user(viewer.user_id);
-        self.commit_logged(txn, vec![event]).await?;
+        // The new body's `@username`s are the mentions now.
+        let mut events = vec![event];
+        events.extend(mentions::reparse(&*txn, &edited).await?);
+        self.commit_logged(txn, events).await?;
         Ok(edited)
     }
 
@@ -224,6 +227,7 @@ pub(crate) async fn tombstone<C: ConnectionTrait>(
         .exec(db)
         .await?;
     uncount_deleted(db, message).await?;
+    mentions::forget(db, message).await?;
     if let Some(root) = message.thread_root_id {
         leave_thread(db, root).await?;
     }

@@ -12,6 +12,7 @@ use sea_orm::{
 
 use crate::{
     Service, Viewer,
+    conversations::history_floor,
     error::{Error, Result},
     events::{Event, Received, Topic},
     page::{Page, PageArgs, Window},
@@ -21,16 +22,25 @@ use crate::{
 const CATCH_UP_BATCH: u64 = 100;
 
 impl Service {
-    /// One message, if the viewer is a member of its conversation. To
-    /// anyone else it does not exist, whether or not it does.
+    /// One message, if the viewer is a member of its conversation (and,
+    /// in a group whose history is visible since joining, it came after
+    /// their latest join). To anyone else it does not exist, whether or
+    /// not it does.
     pub async fn message(&self, viewer: &Viewer, id: i64) -> Result<message::Model> {
         let message = message::Entity::find_by_id(id)
             .one(self.db())
             .await?
             .ok_or(Error::NotFound("message"))?;
-        self.conversation(viewer, message.conversation_id)
+        let conversation = self
+            .conversation(viewer, message.conversation_id)
             .await
             .map_err(|_| Error::NotFound("message"))?;
+        if !self
+            .sees_history(&conversation, viewer, message.seq)
+            .await?
+        {
+            return Err(Error::NotFound("message"));
+        }
         Ok(message)
     }
 
@@ -45,8 +55,11 @@ impl Service {
         // Re-checked here because a connection field may be reached from a
         // conversation loaded earlier in the request.
         let conversation = self.conversation(viewer, conversation.id).await?;
-        let query =
-            message::Entity::find().filter(message::Column::ConversationId.eq(conversation.id));
+        // Since-joined history starts at the viewer's latest join.
+        let floor = history_floor(self.db(), &conversation, viewer.user_id).await?;
+        let query = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation.id))
+            .filter(message::Column::Seq.gte(floor));
         let items = match args.window(true)? {
             Window::Forward { after, limit } => {
                 query
@@ -72,7 +85,10 @@ impl Service {
             self.note_delivered(viewer.user_id, conversation.id, last.seq);
         }
         let (has_previous_page, has_next_page) = match (items.first(), items.last()) {
-            (Some(first), Some(last)) => (first.seq > 1, last.seq < conversation.last_seq),
+            (Some(first), Some(last)) => (
+                first.seq > Ord::max(1, floor),
+                last.seq < conversation.last_seq,
+            ),
             _ => (false, false),
         };
         Ok(Page {
@@ -113,10 +129,12 @@ impl Service {
         after_seq: i64,
         limit: u64,
     ) -> Result<Vec<message::Model>> {
-        self.conversation(viewer, conversation_id).await?;
+        let conversation = self.conversation(viewer, conversation_id).await?;
+        let floor = history_floor(self.db(), &conversation, viewer.user_id).await?;
         Ok(message::Entity::find()
             .filter(message::Column::ConversationId.eq(conversation_id))
             .filter(message::Column::Seq.gt(after_seq))
+            .filter(message::Column::Seq.gte(floor))
             .order_by_asc(message::Column::Seq)
             .limit(limit)
             .all(self.db())

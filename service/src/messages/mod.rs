@@ -10,6 +10,8 @@ mod edit;
 mod history;
 /// Importing history from another system.
 mod import;
+/// Mentions of members, by `@username` or by id.
+pub(crate) mod mentions;
 /// Reactions: one emoji per person per message, bounded.
 mod reactions;
 /// Full-text search over the viewer's conversations.
@@ -22,6 +24,8 @@ mod send_batch;
 mod send_lanes;
 /// Messages whose text streams in (AI answers).
 mod streaming;
+/// Finishing streaming messages left silent.
+mod streaming_sweep;
 /// Replies and threads.
 mod threads;
 
@@ -29,6 +33,7 @@ pub(crate) use content::Content;
 pub use content::{Attachment, RichContent, attachments_of};
 pub(crate) use edit::{Locked, lock_message, require_live_text, tombstone};
 pub use import::{ImportMessage, ImportOutcome};
+pub(crate) use mentions::unread_mentions_after;
 pub use reactions::ReactionGroup;
 pub use send::SendMessage;
 pub(crate) use send_lanes::{Draft, Lanes, Stored};

@@ -31,9 +31,9 @@ pub struct ReactionGroup {
     pub reacted_by_me: bool,
 }
 
-/// Refuses a new reaction past [`EMOJI_PER_PERSON`] or
-/// [`EMOJI_PER_MESSAGE`]; one that exists already passes (adding it again
-/// changes nothing). Runs under the message's lock.
+/// Refuses a new emoji group past [`EMOJI_PER_PERSON`] or
+/// [`EMOJI_PER_MESSAGE`]; an emoji already on the message passes, whoever
+/// put it there (joining never adds a group). Runs under the message's lock.
 async fn make_room(
     db: &impl ConnectionTrait,
     message_id: i64,
@@ -51,21 +51,23 @@ async fn make_room(
         }
         query.into_tuple::<String>().all(db)
     };
-    let mine = emojis(true).await?;
-    if mine.iter().any(|e| e == emoji) {
+    // Joining an emoji that is already on the message (someone else's, or
+    // one's own) adds no new group, so neither limit applies to it.
+    let all = emojis(false).await?;
+    if all.iter().any(|e| e == emoji) {
         return Ok(());
     }
+    if all.len() >= EMOJI_PER_MESSAGE {
+        return Err(Error::conflict(
+            "emoji",
+            format!("a message may carry at most {EMOJI_PER_MESSAGE} different emoji"),
+        ));
+    }
+    let mine = emojis(true).await?;
     if mine.len() >= EMOJI_PER_PERSON {
         return Err(Error::conflict(
             "emoji",
             format!("one person may add at most {EMOJI_PER_PERSON} different emoji to a message"),
-        ));
-    }
-    let all = emojis(false).await?;
-    if !all.iter().any(|e| e == emoji) && all.len() >= EMOJI_PER_MESSAGE {
-        return Err(Error::conflict(
-            "emoji",
-            format!("a message may carry at most {EMOJI_PER_MESSAGE} different emoji"),
         ));
     }
     Ok(())

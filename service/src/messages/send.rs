@@ -21,6 +21,9 @@ pub struct SendMessage {
     /// The message this one answers: a live, non-system message of the
     /// same conversation (checked when it is stored).
     pub reply_to_id: Option<i64>,
+    /// Users the client resolved itself: members among them are mentioned
+    /// (others are ignored), as are members named `@username` in the body.
+    pub mentions: Vec<i64>,
 }
 
 impl Service {
@@ -35,6 +38,7 @@ impl Service {
     ) -> Result<message::Model> {
         let content = content::validate(&input.body, std::mem::take(&mut input.rich))?;
         validate::client_message_id(input.client_message_id.as_deref())?;
+        validate::mention_ids(&input.mentions)?;
         // Membership is checked once, in the send's transaction; a retry
         // can only find a message the viewer sent there themselves.
         if let Some(existing) = self.by_client_id(viewer, &input).await? {
@@ -46,6 +50,7 @@ impl Service {
             client_message_id: input.client_message_id.clone(),
             content,
             reply_to_id: input.reply_to_id,
+            mentions: std::mem::take(&mut input.mentions),
         };
         match self.lanes.store(draft).await? {
             Stored::Message(message) => {

@@ -27,18 +27,20 @@ use sea_orm::{
 };
 
 use crate::{
-    conversations::{CONVERSATION_LOCK, title_from},
+    conversations::{CONVERSATION_LOCK, member_ids, title_from},
+    events::NewEvent,
     db::WriteTx,
     error::{Error, Internal, Result},
-    messages::{Draft, Stored, join_thread},
+    messages::{Draft, Stored, join_thread, mentions},
     time::now,
 };
 
 /// What became of each draft of a batch, in order.
 pub(crate) enum Outcome {
     /// Stored as this message (or a copy of an earlier draft of the batch
-    /// with the same client id).
-    Stored(Vec<Stored>),
+    /// with the same client id), with the events of the mentions stored
+    /// beside them, by message.
+    Stored(Vec<Stored>, HashMap<i64, Vec<NewEvent>>),
     /// These drafts must be answered so and left out; nothing was written.
     Refused(Vec<(usize, Result<Stored>)>),
 }
@@ -149,6 +151,10 @@ pub(crate) async fn store(txn: &WriteTx, drafts: &[&Draft]) -> Result<Outcome> {
             metadata: Set(d.content.metadata.clone()),
             attachments: Set(d.content.attachments.clone()),
             streaming: Set(d.content.streaming),
+            streamed_at: Set(d
+                .content
+                .streaming
+                .then_some(share_of(&shares, d.conversation_id)?.at)),
             reply_to_id: Set(d.reply_to_id),
             thread_root_id: Set(thread_of.get(&index).copied()),
             ..Default::default()
@@ -161,6 +167,7 @@ pub(crate) async fn store(txn: &WriteTx, drafts: &[&Draft]) -> Result<Outcome> {
         .into_iter()
         .map(|m| ((m.conversation_id, m.seq), m))
         .collect();
+    let mentioned = store_mentions(txn, drafts, &own, &seq_of, &by_seq).await?;
     let mut stored: Vec<Stored> = Vec::with_capacity(drafts.len());
     for index in 0..drafts.len() {
         let answer = match copy_of.get(&index) {
@@ -173,7 +180,46 @@ pub(crate) async fn store(txn: &WriteTx, drafts: &[&Draft]) -> Result<Outcome> {
         };
         stored.push(answer);
     }
-    Ok(Outcome::Stored(stored))
+    Ok(Outcome::Stored(stored, mentioned))
+}
+
+/// The mentions of the drafts that name someone (`@` in the body, or ids):
+/// stored as mentions of members, with their events, by message. Nothing
+/// is read for the others.
+async fn store_mentions(
+    txn: &WriteTx,
+    drafts: &[&Draft],
+    own: &[usize],
+    seq_of: &HashMap<usize, i64>,
+    by_seq: &HashMap<(i64, i64), message::Model>,
+) -> Result<HashMap<i64, Vec<NewEvent>>> {
+    let mut events = HashMap::new();
+    let mut members: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for &index in own {
+        let d = drafts[index];
+        if d.mentions.is_empty() && !d.content.body.contains('@') {
+            continue;
+        }
+        let Some(message) = by_seq.get(&(d.conversation_id, seq_of[&index])) else {
+            continue;
+        };
+        let in_conversation = match members.entry(d.conversation_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(member_ids(&**txn, d.conversation_id).await?.into_iter().collect())
+            }
+        };
+        let named = mentions::resolve(
+            &**txn,
+            in_conversation,
+            Some(d.viewer.user_id),
+            &d.content.body,
+            &d.mentions,
+        )
+        .await?;
+        events.insert(message.id, mentions::store(&**txn, message, &named).await?);
+    }
+    Ok(events)
 }
 
 /// The checks made before anything is written: the conversation exists,
@@ -361,6 +407,11 @@ async fn update_members(
         .col_expr(
             M::UnreadCount,
             per_sender(&|(_, after)| after, Expr::col(M::UnreadCount).add(added)),
+        )
+        // Read up to their own message: the sender's mentions too.
+        .col_expr(
+            M::UnreadMentions,
+            per_sender(&|_| 0, Expr::col(M::UnreadMentions).into()),
         )
         .col_expr(
             M::LastActivityAt,

@@ -49,6 +49,9 @@ pub(crate) struct Draft {
     pub content: Content,
     /// Checked and joined to its thread in the batch's transaction.
     pub reply_to_id: Option<i64>,
+    /// Users the client named (`mentions: [ID!]`); members among them and
+    /// among the body's `@username`s are stored as mentions.
+    pub mentions: Vec<i64>,
 }
 
 /// What became of a send.
@@ -183,8 +186,8 @@ impl Lane {
     ) -> Result<(Vec<Stored>, Vec<entity::event::Model>), Failure> {
         let txn = self.lock.begin(&self.db).await.map_err(Failure::Batch)?;
         let drafts: Vec<&Draft> = jobs.iter().map(|job| &job.draft).collect();
-        let stored = match send_batch::store(&txn, &drafts).await {
-            Ok(Outcome::Stored(stored)) => stored,
+        let (stored, mut mentioned) = match send_batch::store(&txn, &drafts).await {
+            Ok(Outcome::Stored(stored, mentioned)) => (stored, mentioned),
             Ok(Outcome::Refused(refused)) => {
                 txn.rollback().await.map_err(Failure::Batch)?;
                 return Err(Failure::Jobs(refused));
@@ -193,18 +196,22 @@ impl Lane {
             Err(err) => return Err(Failure::Batch(db_error(err))),
         };
         // One event per message stored, not per answer.
+        // One event per message stored, not per answer; its mentions'
+        // right after it.
         let mut seen = HashSet::new();
-        let added = stored
-            .iter()
-            .filter_map(|s| match s {
-                Stored::Message(m) if seen.insert(m.id) => Some(
+        let mut added = Vec::with_capacity(stored.len());
+        for s in &stored {
+            if let Stored::Message(m) = s
+                && seen.insert(m.id)
+            {
+                added.push(
                     NewEvent::new(m.conversation_id, entity::event::Kind::MessageAdded)
                         .message(m.id)
                         .user(m.sender_id.unwrap_or_default()),
-                ),
-                _ => None,
-            })
-            .collect();
+                );
+                added.extend(mentioned.remove(&m.id).unwrap_or_default());
+            }
+        }
         let logged = events::record(&*txn, added, self.bus.origin())
             .await
             .map_err(|err| Failure::Batch(db_error(err)))?;

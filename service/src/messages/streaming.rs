@@ -22,7 +22,7 @@ use std::{
 
 use entity::{event::Kind as EventKind, message};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-use tokio::time::Instant;
+use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
     Actor, Service, Viewer,
@@ -30,6 +30,7 @@ use crate::{
     error::{Error, Result},
     events::Ephemeral,
     events::NewEvent,
+    time::now,
     validate::BODY_MAX,
 };
 
@@ -42,8 +43,13 @@ const FLUSH_ATTEMPTS: u32 = 8;
 
 /// Text appended but perhaps not yet stored, per message; owned by the
 /// service, shared by its clones.
-#[derive(Clone, Default)]
-pub(crate) struct Streams(Arc<Mutex<State>>);
+#[derive(Clone)]
+pub(crate) struct Streams {
+    state: Arc<Mutex<State>>,
+    /// Never sent on: the sweeper ends when every clone holding this is
+    /// gone. The sweeper's own clone holds `None`.
+    pub(crate) alive: Option<mpsc::Sender<()>>,
+}
 
 #[derive(Default)]
 struct State {
@@ -87,10 +93,29 @@ impl Pending {
 }
 
 impl Streams {
+    /// The buffers, and what tells the sweeper the service has gone.
+    pub fn new() -> (Self, mpsc::Receiver<()>) {
+        let (alive, ended) = mpsc::channel(1);
+        let streams = Self {
+            state: Arc::default(),
+            alive: Some(alive),
+        };
+        (streams, ended)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every change below leaves the map consistent, even if a holder
         // panicked half-way through an append.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this instance got text for the message within `quiet`:
+    /// the sweeper leaves it alone.
+    pub(crate) fn recently_appended(&self, message_id: i64, quiet: Duration) -> bool {
+        self.lock()
+            .pending
+            .get(&message_id)
+            .is_some_and(|entry| entry.finishing || entry.last_flush.elapsed() < quiet)
     }
 
     fn removals(&self) -> u64 {
@@ -173,13 +198,21 @@ impl Service {
     }
 
     /// Ends a streaming message: writes its whole text, marks it finished
-    /// and logs `MessageFinished`, in one transaction. Finishing a
-    /// finished message is `CONFLICT` on `id`.
+    /// and logs `MessageFinished`, in one transaction. Its author may, and
+    /// a group's owners and admins (see `conversations::may_finish_stream`).
+    /// Finishing a finished message is `CONFLICT` on `id`.
     #[tracing::instrument(skip(self))]
     pub async fn finish_message(&self, actor: &Actor, message_id: i64) -> Result<message::Model> {
-        let (message, text) = loop {
+        let (message, text, finisher) = loop {
             let seen = self.streams.removals();
-            let message = self.streamed_message(actor, message_id).await?;
+            let message = message::Entity::find_by_id(message_id)
+                .one(self.db())
+                .await?
+                .ok_or(Error::NotFound("message"))?;
+            let finisher = self.may_finish_stream(actor, &message).await?;
+            if !message.streaming {
+                return Err(finished());
+            }
             let mut state = self.streams.lock();
             let State { pending, removals } = &mut *state;
             match pending.entry(message_id) {
@@ -190,13 +223,13 @@ impl Service {
                     }
                     entry.finishing = true;
                     let text = entry.text.clone();
-                    break (message, text);
+                    break (message, text, finisher);
                 }
                 Entry::Vacant(_) if *removals != seen => continue,
                 Entry::Vacant(entry) => {
                     entry.insert(Pending::from_stored(&message, true));
                     let text = message.body.clone();
-                    break (message, text);
+                    break (message, text, finisher);
                 }
             }
         };
@@ -204,7 +237,7 @@ impl Service {
         // (closing the socket, cancelling the operation) drops this future,
         // and an entry left `finishing` would refuse every later append and
         // finish and keep its unflushed text from ever being stored.
-        tokio::spawn(self.clone().complete_finish(message, text)).await?
+        tokio::spawn(self.clone().complete_finish(message, text, finisher)).await?
     }
 
     /// Stores the finished text, then forgets the buffer, or, if storing
@@ -213,9 +246,10 @@ impl Service {
         self,
         message: message::Model,
         text: String,
+        finisher: Option<Viewer>,
     ) -> Result<message::Model> {
         let message_id = message.id;
-        let result = self.store_finished(&message, text).await;
+        let result = self.store_finished(&message, text, finisher).await;
         let mut state = self.streams.lock();
         let State { pending, removals } = &mut *state;
         if let Some(entry) = pending.get_mut(&message_id) {
@@ -256,10 +290,13 @@ impl Service {
         Ok(message)
     }
 
+    /// `finisher`: the member whose membership the right to finish rests
+    /// on, checked again under the lock (`None` for the host app).
     async fn store_finished(
         &self,
         message: &message::Model,
         text: String,
+        finisher: Option<Viewer>,
     ) -> Result<message::Model> {
         let txn = self.write().await?;
         // Under the conversation's lock, like a send: a removal either
@@ -267,12 +304,8 @@ impl Service {
         lock_conversation(&*txn, message.conversation_id)
             .await
             .map_err(|_| Error::NotFound("message"))?;
-        let author = message.sender_id.map(|user_id| Viewer {
-            user_id,
-            session_id: Viewer::NO_SESSION,
-        });
-        if let Some(author) = &author {
-            self.member_conversation(&*txn, author, message.conversation_id)
+        if let Some(finisher) = &finisher {
+            self.member_conversation(&*txn, finisher, message.conversation_id)
                 .await
                 .map_err(|_| Error::NotFound("message"))?;
         }
@@ -285,12 +318,8 @@ impl Service {
             .await?;
         // Finished meanwhile, by another request or instance.
         let finished_message = updated.into_iter().next().ok_or_else(finished)?;
-        let mut event =
-            NewEvent::new(message.conversation_id, EventKind::MessageFinished).message(message.id);
-        if let Some(author) = author {
-            event = event.user(author.user_id);
-        }
-        self.commit_logged(txn, vec![event]).await?;
+        self.commit_logged(txn, vec![finished_event(message)])
+            .await?;
         Ok(finished_message)
     }
 
@@ -359,12 +388,24 @@ impl Service {
         let txn = self.write().await?;
         let updated = message::Entity::update_many()
             .col_expr(message::Column::Body, Expr::value(text))
+            .col_expr(message::Column::StreamedAt, Expr::value(now()))
             .filter(message::Column::Id.eq(message_id))
             .filter(message::Column::Streaming.eq(true))
             .exec(&*txn)
             .await?;
         txn.commit().await?;
         Ok(updated.rows_affected > 0)
+    }
+}
+
+/// The `MessageFinished` event of `message`, about its author: the same
+/// whoever finished it (author, admin, or the sweeper).
+pub(crate) fn finished_event(message: &message::Model) -> NewEvent {
+    let event =
+        NewEvent::new(message.conversation_id, EventKind::MessageFinished).message(message.id);
+    match message.sender_id {
+        Some(author) => event.user(author),
+        None => event,
     }
 }
 

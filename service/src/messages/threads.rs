@@ -19,6 +19,7 @@ use sea_orm::{
 
 use crate::{
     Service, Viewer,
+    conversations::history_floor,
     error::{Error, Result},
     page::{Page, PageArgs, Window},
 };
@@ -101,14 +102,17 @@ impl Service {
     ) -> Result<Page<message::Model>> {
         // Re-checked for the same reason as `messages`: the root may have
         // been loaded earlier in the request.
-        self.conversation(viewer, root.conversation_id)
+        let conversation = self
+            .conversation(viewer, root.conversation_id)
             .await
             .map_err(|_| Error::NotFound("message"))?;
         let Window::Forward { after, limit } = args.window(false)? else {
             return Err(Error::invalid("last", "replies are paged forward only"));
         };
+        let floor = history_floor(self.db(), &conversation, viewer.user_id).await?;
         let rows = message::Entity::find()
             .filter(message::Column::ThreadRootId.eq(root.id))
+            .filter(message::Column::Seq.gte(floor))
             .filter(message::Column::Seq.gt(after.unwrap_or(0)))
             .order_by_asc(message::Column::Seq)
             .limit(limit + 1)

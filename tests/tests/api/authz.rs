@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Result, bail};
-use parley_tests::{TestApp, TestUser, WsClient, error_code, jwt, spawn_host_app};
+use parley_tests::{TestApp, TestUser, WsClient, error_code, jwt, spawn_app_with};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 use service::entity::session;
@@ -143,6 +143,11 @@ fn rows() -> Vec<Row> {
             signed_in(Yes),
         ),
         row("Query.unreadCount", "{ unreadCount }", signed_in(Yes)),
+        row(
+            "Query.unreadMentionCount",
+            "{ unreadMentionCount }",
+            signed_in(Yes),
+        ),
         row("Query.myStats", "{ myStats { active } }", signed_in(Yes)),
         content(
             "Query.conversation",
@@ -210,6 +215,11 @@ fn rows() -> Vec<Row> {
         row(
             "Mutation.markRead",
             "mutation($c: ID!) { markRead(input: {conversationId: $c}) { id } }",
+            member_only(),
+        ),
+        row(
+            "Mutation.markUnread",
+            "mutation($c: ID!) { markUnread(conversationId: $c, fromSeq: 1) { id } }",
             member_only(),
         ),
         row(
@@ -349,8 +359,9 @@ fn rows() -> Vec<Row> {
             signed_in(FORBID),
         )
         .host(Yes),
-        // Streaming: only the author appends and finishes; `$s` is the
-        // bot's streaming message, so the admin key may.
+        // Streaming: only the author appends; the author and a group's
+        // owners and admins finish; `$s` is the bot's streaming message, so
+        // the admin key may do both.
         row(
             "Mutation.appendToMessage",
             "mutation($s: ID!) { appendToMessage(id: $s, text: \"x\") { length } }",
@@ -360,7 +371,7 @@ fn rows() -> Vec<Row> {
         row(
             "Mutation.finishMessage",
             "mutation($s: ID!) { finishMessage(id: $s) { id } }",
-            by_role(MISSING, FORBID, FORBID, FORBID),
+            by_role(MISSING, FORBID, Yes, Yes),
         )
         .host(Yes)
         .destructive(),
@@ -407,6 +418,8 @@ fn rows() -> Vec<Row> {
         ("Conversation.createdAt", "createdAt"),
         ("Conversation.lastMessage", "lastMessage { id }"),
         ("Conversation.unreadCount", "unreadCount"),
+        ("Conversation.unreadMentionCount", "unreadMentionCount"),
+        ("Conversation.historyVisibility", "historyVisibility"),
         ("Conversation.lastReadSeq", "lastReadSeq"),
         ("Conversation.memberCount", "memberCount"),
         ("Conversation.members", "members { nodes { role } }"),
@@ -451,6 +464,7 @@ fn rows() -> Vec<Row> {
         ("Message.lastReplyAt", "lastReplyAt"),
         ("Message.replies", "replies { nodes { id } }"),
         ("Message.reactions", "reactions { emoji count reactedByMe }"),
+        ("Message.mentions", "mentions { id }"),
     ] {
         rows.push(content_field(field, "node(id: $m) { ... on Message {", doc));
     }
@@ -476,7 +490,15 @@ struct World {
 }
 
 async fn world(deleted: bool) -> Result<World> {
-    let app = spawn_host_app().await?;
+    // A world lives for minutes on a slow machine: its streaming message
+    // must outlast the sweeper's timeout.
+    let app = spawn_app_with(|c| {
+        c.jwt_secret = Some(api::config::Secret::new(jwt::SECRET));
+        c.jwt_leeway = std::time::Duration::ZERO;
+        c.admin_key = Some(api::config::Secret::new(jwt::ADMIN_KEY));
+        c.streaming_timeout = std::time::Duration::from_secs(24 * 3600);
+    })
+    .await?;
     let tag = &service::accounts::new_token()?[..8]
         .to_lowercase()
         .replace(['-', '_'], "x");

@@ -42,6 +42,8 @@ pub struct SendMessageAsInput {
     /// the admin key may append to and finish the bot's streaming message.
     #[graphql(flatten)]
     pub rich: RichMessageInput,
+    /// As in `sendMessage`.
+    pub mentions: Option<Vec<ID>>,
 }
 
 #[derive(Default)]
@@ -79,6 +81,7 @@ impl HostAppMutation {
         let user_id = ids::decode(Kind::User, &input.user_id, "userId")?;
         let conversation_id =
             ids::decode(Kind::Conversation, &input.conversation_id, "conversationId")?;
+        let mentions = crate::graphql::messages::mention_ids(input.mentions.as_deref())?;
         let message = service(ctx)?
             .send_message_as(
                 &actor,
@@ -89,6 +92,7 @@ impl HostAppMutation {
                     client_message_id: input.client_message_id,
                     rich: input.rich.into(),
                     reply_to_id: None,
+                    mentions,
                 },
             )
             .await?;

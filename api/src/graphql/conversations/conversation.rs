@@ -41,6 +41,17 @@ pub enum MemberRole {
     Member,
 }
 
+/// What a group's members see of the time before they (last) joined.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "service::entity::conversation::HistoryVisibility")]
+pub enum HistoryVisibility {
+    /// Everything, whenever they joined (the default).
+    Shared,
+    /// Only messages from their latest join on: history, search, threads,
+    /// `node` and the event streams hide the older ones.
+    SinceJoined,
+}
+
 /// A conversation the viewer is a member of. Values of this type are only
 /// built from service calls that checked membership. Conversations of an
 /// inbox page carry what was loaded for the whole page.
@@ -228,6 +239,18 @@ impl Conversation {
             .load_one((viewer.user_id, self.0.id))
             .await?
             .unwrap_or(0))
+    }
+
+    /// What members see of the time before they joined; always `SHARED`
+    /// for a direct conversation.
+    async fn history_visibility(&self) -> HistoryVisibility {
+        self.0.history_visibility.into()
+    }
+
+    /// The viewer's unread messages here that mention them (muting does not
+    /// hide them).
+    async fn unread_mention_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.own_row(ctx).await?.map_or(0, |m| m.unread_mentions))
     }
 
     /// The seq up to which the viewer has read.

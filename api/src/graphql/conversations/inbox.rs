@@ -15,7 +15,7 @@ use service::{
 use crate::graphql::{
     accounts::User,
     context::{actor, service, viewer},
-    conversations::{Conversation, ConversationKind, PagePrefetch},
+    conversations::{Conversation, ConversationKind, HistoryVisibility, PagePrefetch},
     error::ApiResult,
     ids::{self, Kind, cursor},
     messages::Message,
@@ -31,6 +31,9 @@ pub struct CreateGroupConversationInput {
     pub member_ids: Vec<ID>,
     /// What the host app says the group is about (`course:cs101`).
     pub context: Option<String>,
+    /// What members see of the time before they joined (default
+    /// `SHARED`).
+    pub history_visibility: Option<HistoryVisibility>,
 }
 
 /// Narrows the viewer's conversation list.
@@ -130,6 +133,13 @@ impl ConversationQuery {
         Ok(service(ctx)?.total_unread(&viewer).await?)
     }
 
+    /// The viewer's unread messages that mention them, across all
+    /// conversations, muted ones included.
+    async fn unread_mention_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let viewer = viewer(ctx)?;
+        Ok(service(ctx)?.total_unread_mentions(&viewer).await?)
+    }
+
     /// The viewer's totals.
     async fn my_stats(&self, ctx: &Context<'_>) -> ApiResult<MyStats> {
         let viewer = viewer(ctx)?;
@@ -225,6 +235,10 @@ impl ConversationMutation {
                     title: input.title,
                     member_ids,
                     context: input.context,
+                    history_visibility: input
+                        .history_visibility
+                        .map(Into::into)
+                        .unwrap_or_default(),
                 },
             )
             .await?;
@@ -239,6 +253,22 @@ impl ConversationMutation {
             service(ctx)?
                 .mark_read(&viewer, id, input.up_to_seq)
                 .await?,
+        ))
+    }
+
+    /// Moves the viewer's read pointer back on purpose, to just before
+    /// `fromSeq` (1 to the conversation's newest seq): that message and the
+    /// ones after it count as unread again.
+    async fn mark_unread(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        from_seq: i64,
+    ) -> ApiResult<Conversation> {
+        let viewer = viewer(ctx)?;
+        let id = ids::decode(Kind::Conversation, &conversation_id, "conversationId")?;
+        Ok(Conversation::new(
+            service(ctx)?.mark_unread(&viewer, id, from_seq).await?,
         ))
     }
 }
@@ -260,6 +290,7 @@ async fn prefetch(
         "title",
         "memberCount",
         "lastReadSeq",
+        "unreadMentionCount",
         "myRole",
         "archived",
         "muted",

@@ -8,7 +8,7 @@ use service::{conversations::Left, conversations::UpdateConversation};
 
 use crate::graphql::{
     context::{actor, service, viewer},
-    conversations::{Conversation, MemberRole},
+    conversations::{Conversation, HistoryVisibility, MemberRole},
     error::ApiResult,
     ids::{self, Kind},
 };
@@ -25,6 +25,9 @@ pub struct UpdateConversationInput {
     #[doc = concat!("A JSON object of at most ", ::service::limit!(METADATA_MAX_KIB), " KiB that the host app owns; `null`")]
     /// clears it.
     pub metadata: MaybeUndefined<JsonValue>,
+    /// Groups only (owners and admins): what members see of the time
+    /// before they joined. Left out: unchanged.
+    pub history_visibility: Option<HistoryVisibility>,
 }
 
 /// What leaving did.
@@ -124,6 +127,7 @@ impl ManageMutation {
             description: optional(input.description),
             avatar_url: optional(input.avatar_url),
             metadata: optional(input.metadata.map_value(|j| j.0)),
+            history_visibility: input.history_visibility.map(Into::into),
         };
         Ok(Conversation::new(
             service(ctx)?

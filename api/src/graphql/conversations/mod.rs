@@ -8,6 +8,8 @@ mod inbox;
 mod manage;
 
 pub(crate) use conversation::seq_cursor;
-pub use conversation::{Conversation, ConversationKind, MemberRole, PagePrefetch};
+pub use conversation::{
+    Conversation, ConversationKind, HistoryVisibility, MemberRole, PagePrefetch,
+};
 pub use inbox::{ConversationMutation, ConversationQuery};
 pub use manage::ManageMutation;

@@ -176,11 +176,23 @@ impl Message {
         let Some(target) = self.0.reply_to_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?
-            .messages
-            .load_one(target)
-            .await?
-            .map(|m| Message(m, None)))
+        let loaders = loaders(ctx)?;
+        let Some(target) = loaders.messages.load_one(target).await? else {
+            return Ok(None);
+        };
+        // A reply after the viewer joined may answer a message from before,
+        // which a since-joined group's history hides from them.
+        if let Some(viewer) = member_view(ctx)? {
+            let floor = loaders
+                .history_floors
+                .load_one((viewer.user_id, target.conversation_id))
+                .await?
+                .unwrap_or(i64::MAX);
+            if target.seq < floor {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Message(target, None)))
     }
 
     /// The first message of the thread this reply is in (a reply to a
@@ -228,6 +240,20 @@ impl Message {
 
     /// Reactions by emoji, in order of first use (of the earliest
     /// reaction with that emoji that still stands).
+    /// Members of the conversation it mentions (by `@username` or by id),
+    /// by user id; a tombstone mentions no one.
+    async fn mentions(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let loaders = loaders(ctx)?;
+        let Some(ids) = loaders.mentions.load_one(self.0.id).await? else {
+            return Ok(Vec::new());
+        };
+        let users = loaders.users.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| users.get(id).cloned().map(User))
+            .collect())
+    }
+
     async fn reactions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReactionGroup>> {
         // The host app reacts as no one: user ids start at 1.
         let viewer = member_view(ctx)?.map_or(0, |v| v.user_id);

@@ -16,4 +16,5 @@ pub use message::{Message, MessageKind};
 pub(crate) use rich::RichMessageInput;
 pub use rich::RichMessageMutation;
 pub use search::SearchQuery;
+pub(crate) use send::mention_ids;
 pub use send::{MessageMutation, MessageSubscription};

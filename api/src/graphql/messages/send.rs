@@ -28,6 +28,17 @@ pub struct SendMessageInput {
     /// that is not deleted and not a system notice. The reply joins that
     /// message's thread.
     pub reply_to_id: Option<ID>,
+    #[doc = concat!("Users the client resolved itself (up to ", ::service::limit!(MENTIONS_MAX), "): members among them are")]
+    /// mentioned, others ignored; `@username`s in the body are mentions too.
+    pub mentions: Option<Vec<ID>>,
+}
+
+/// The user ids of a `mentions` input.
+pub(crate) fn mention_ids(ids: Option<&[ID]>) -> ApiResult<Vec<i64>> {
+    ids.unwrap_or_default()
+        .iter()
+        .map(|id| ids::decode(Kind::User, id, "mentions"))
+        .collect()
 }
 
 #[derive(Default)]
@@ -44,6 +55,7 @@ impl MessageMutation {
             .as_ref()
             .map(|id| ids::decode(Kind::Message, id, "replyToId"))
             .transpose()?;
+        let mentions = mention_ids(input.mentions.as_deref())?;
         let message = service(ctx)?
             .send_message(
                 &viewer,
@@ -53,6 +65,7 @@ impl MessageMutation {
                     client_message_id: input.client_message_id,
                     rich: input.rich.into(),
                     reply_to_id,
+                    mentions,
                 },
             )
             .await?;

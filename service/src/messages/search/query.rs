@@ -245,6 +245,14 @@ const VISIBLE_CONVERSATIONS: &str = "SELECT cm.conversation_id FROM conversation
      JOIN conversations c ON c.id = cm.conversation_id \
      WHERE cm.user_id = {user} AND c.deleted_at IS NULL";
 
+/// Messages from before the viewer's latest join into a group whose
+/// history is visible since joining: never found. Almost every membership
+/// has shared history, so this is a probe of the primary key per hit.
+const HIDDEN_HISTORY: &str = "NOT EXISTS (SELECT 1 FROM conversation_members hm \
+     JOIN conversations hc ON hc.id = hm.conversation_id \
+     WHERE hm.conversation_id = m.conversation_id AND hm.user_id = {user} \
+     AND hc.history_visibility = 'since_joined' AND m.seq < hm.visible_from_seq)";
+
 /// The ids of one page of hits, in order.
 #[allow(clippy::too_many_arguments)]
 fn candidates(
@@ -273,8 +281,9 @@ fn candidates(
         ),
     };
     let visible = VISIBLE_CONVERSATIONS.replace("{user}", &sql.bind(user_id));
+    let hidden = HIDDEN_HISTORY.replace("{user}", &sql.bind(user_id));
     let mut filter = format!(
-        "{matches} AND m.kind <> 'system' AND m.deleted_at IS NULL AND m.conversation_id IN ({visible})"
+        "{matches} AND m.kind <> 'system' AND m.deleted_at IS NULL AND m.conversation_id IN ({visible}) AND {hidden}"
     );
     if let Some(conversation_id) = conversation_id {
         filter += &format!(" AND m.conversation_id = {}", sql.bind(conversation_id));
