@@ -104,6 +104,11 @@ pub struct Settings {
     /// its users count as offline (it sends a heartbeat every third of
     /// this).
     pub presence_expiry: Duration,
+    /// Most users one person may block.
+    pub max_blocks: usize,
+    /// Longest reason of a report, a ban or a report's resolution, in
+    /// characters.
+    pub max_reason: usize,
 }
 
 impl Default for Settings {
@@ -120,6 +125,8 @@ impl Default for Settings {
             rate_limits: accounts::RateLimits::default(),
             max_concurrent_hashes: 2,
             presence_expiry: Duration::from_secs(15),
+            max_blocks: 1000,
+            max_reason: 1000,
         }
     }
 }
@@ -189,6 +196,7 @@ pub struct Service {
     presence: live::Presence,
     deliveries: live::Deliveries,
     limiters: accounts::Limiters,
+    blocks: accounts::BlockCache,
 }
 
 impl Service {
@@ -226,6 +234,7 @@ impl Service {
             presence: live::Presence::start(&bus, settings.presence_expiry),
             deliveries,
             limiters: accounts::Limiters::start(&settings.rate_limits),
+            blocks: accounts::BlockCache::default(),
             passwords: accounts::Hasher::new(settings.max_concurrent_hashes),
             db,
             bus,

@@ -3,6 +3,8 @@
 
 /// Password hashes on a small pool of threads that reuse their buffers.
 mod argon2_pool;
+/// Blocking: whom a person hides, applied by every read path.
+mod blocks;
 /// Registering, signing in and out, and authenticating a token.
 mod auth;
 /// Users the host app brings along, by its own ids.
@@ -26,6 +28,8 @@ mod sessions;
 /// Looking users up and searching them.
 mod users;
 
+pub(crate) use blocks::{BlockCache, blocks_sender, counts_for, either_blocks, hides_blocked, hides_blocked_sql};
+pub use blocks::{CACHE_TTL as BLOCK_CACHE_TTL, DIRECT_BLOCKED};
 pub use auth::{Register, SignedIn, hash_token, new_token};
 pub use external_ids::GENERATED_USERNAME_PREFIX;
 pub(crate) use external_ids::{NewExternalUser, display_name_for};

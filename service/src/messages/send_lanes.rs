@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     Viewer,
+    accounts::{DIRECT_BLOCKED, blocks_sender, either_blocks},
     conversations::next_seq,
     conversations::title_from,
     db::WriteLock,
@@ -284,6 +285,11 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         .col_expr(
             conversation_member::Column::UnreadCount,
             Expr::case(is_sender(), Expr::value(0))
+                // Someone who blocks the sender does not count it.
+                .case(
+                    blocks_sender(me),
+                    Expr::col(conversation_member::Column::UnreadCount),
+                )
                 .finally(Expr::col(conversation_member::Column::UnreadCount).add(1))
                 .into(),
         )
@@ -294,6 +300,13 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         .await?;
     if !members.iter().any(|m| m.user_id == me) {
         return Err(Error::NotFound("conversation"));
+    }
+    // A pair where either blocks the other has no direct messages.
+    if conversation.kind == Kind::Direct
+        && let Some(other) = members.iter().find(|m| m.user_id != me)
+        && either_blocks(&**txn, me, other.user_id).await?
+    {
+        return Err(Error::Forbidden(DIRECT_BLOCKED));
     }
     // A group created without a title is named by its first message
     // with words (a bare image or an empty streamed start leaves it to

@@ -176,9 +176,10 @@ impl Message {
         let Some(target) = self.0.reply_to_id else {
             return Ok(None);
         };
+        let viewer = member_view(ctx)?.map(|v| v.user_id);
         Ok(loaders(ctx)?
             .messages
-            .load_one(target)
+            .load_one((viewer, target))
             .await?
             .map(|m| Message(m, None)))
     }
