@@ -3,6 +3,8 @@
 
 /// Password hashes on a small pool of threads that reuse their buffers.
 mod argon2_pool;
+/// The admin key's reads and the audit log.
+mod audit;
 /// Blocking: whom a person hides, applied by every read path.
 mod blocks;
 /// Registering, signing in and out, and authenticating a token.
@@ -30,6 +32,7 @@ mod users;
 
 pub(crate) use blocks::{BlockCache, blocks_sender, counts_for, either_blocks, hides_blocked, hides_blocked_sql};
 pub use blocks::{CACHE_TTL as BLOCK_CACHE_TTL, DIRECT_BLOCKED};
+pub use audit::HOST_APP_ACTOR;
 pub use auth::{Register, SignedIn, hash_token, new_token};
 pub use external_ids::GENERATED_USERNAME_PREFIX;
 pub(crate) use external_ids::{NewExternalUser, display_name_for};
