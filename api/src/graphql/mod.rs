@@ -21,6 +21,8 @@ mod live;
 pub mod loaders;
 /// Messages: sending, editing, reactions, rich content, search.
 mod messages;
+/// Blocking, bans, reports, the admin key's audited reads.
+mod moderation;
 /// What a page of a connection costs a query.
 mod paging;
 /// Request-level checks and their error codes.
@@ -40,6 +42,10 @@ use self::{
     events::EventSubscription,
     live::LiveMutation,
     loaders::Loaders,
+    moderation::{
+        AuditHostApp, BanMutation, BanQuery, BlockMutation, BlockQuery, HostReadQuery,
+        ReportMutation, ReportQuery,
+    },
     messages::{
         MessageActionMutation, MessageMutation, MessageSubscription, RichMessageMutation,
         SearchQuery,
@@ -47,7 +53,16 @@ use self::{
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, ConversationQuery, SessionQuery, SearchQuery);
+pub struct Query(
+    UserQuery,
+    ConversationQuery,
+    SessionQuery,
+    SearchQuery,
+    BlockQuery,
+    BanQuery,
+    ReportQuery,
+    HostReadQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -61,6 +76,9 @@ pub struct Mutation(
     LiveMutation,
     MessageActionMutation,
     HostAppMutation,
+    BlockMutation,
+    BanMutation,
+    ReportMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -112,6 +130,7 @@ pub fn build_schema(service: Option<Service>, limits: &SchemaLimits) -> AppSchem
     .limit_recursive_depth(64)
     .limit_directives(limits.max_directives)
     .extension(request::ValidationCodes)
+    .extension(AuditHostApp)
     .extension(limits::DocumentLimits {
         max_aliases: limits.max_aliases,
         max_tokens: limits.max_tokens,

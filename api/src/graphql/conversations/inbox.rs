@@ -143,7 +143,7 @@ impl ConversationQuery {
         let service = service(ctx)?;
         let found = match ids::decode_any(&id, "id")? {
             // Sessions are listed by `sessions`; they are not nodes.
-            (Kind::Session, _) => Ok(None),
+            (Kind::Session | Kind::Report, _) => Ok(None),
             (Kind::User, id) => service
                 .user(&viewer, id)
                 .await
