@@ -20,6 +20,7 @@ mod lifecycle;
 mod live;
 mod message_actions;
 mod messages;
+mod moderation;
 mod persisted_queries;
 mod profile;
 mod rich_messages;
