@@ -96,7 +96,7 @@ async fn a_blocked_users_messages_never_reach_the_blocker() -> Result<()> {
     let app = spawn_host_app().await?;
     let ann = app.register("ann").await?;
     let bob = app.register("bob").await?;
-    let cy = app.register("cy").await?;
+    let cy = app.register("cyd").await?;
     let group = create_group(&app, &ann, &[&bob, &cy]).await?;
     let direct = app.open_direct(&bob, &ann).await?;
     let root = app.send(&cy, &group, "root by cy").await?;
@@ -171,10 +171,11 @@ async fn a_blocked_users_messages_never_reach_the_blocker() -> Result<()> {
     assert!(replayed.iter().all(|b| !b.contains("bob")), "{replayed:?}");
     assert!(replayed.contains(&"visible reply by cy".to_owned()));
     // messageAdded, from the start, then live.
-    ws.subscribe("m", FOLLOW, json!({"c": group, "s": 0})).await?;
+    let mut follow = app.ws(&ann.token).await?;
+    follow.subscribe("m", FOLLOW, json!({"c": group, "s": 0})).await?;
     let mut caught_up = Vec::new();
     while caught_up.last().map(String::as_str) != Some("visible reply by cy") {
-        let payload = ws.next_data("m").await?;
+        let payload = follow.next_data("m").await?;
         caught_up.push(payload["data"]["messageAdded"]["body"].as_str().unwrap_or_default().to_owned());
     }
     assert!(caught_up.iter().all(|b| !b.contains("bob")), "{caught_up:?}");
@@ -184,7 +185,7 @@ async fn a_blocked_users_messages_never_reach_the_blocker() -> Result<()> {
     app.send(&cy, &group, "live by cy").await?;
     let live = until_body(&mut ws, "e", "live by cy").await?;
     assert_eq!(live, vec!["live by cy"]);
-    let next = ws.next_data("m").await?;
+    let next = follow.next_data("m").await?;
     assert_eq!(next["data"]["messageAdded"]["body"], "live by cy");
 
     // No direct messages either way, whoever asks.
