@@ -14,13 +14,14 @@
 //! db.rs           connecting, migrating, the SQLite write lock, LIKE escaping
 //! time.rs         timestamps as the database stores them
 //! accounts/       sign-up and sign-in, passwords, profiles, users, sessions,
-//!                 last seen, host-app JWTs, external ids and the admin key
+//!                 last seen, host-app JWTs, external ids and the admin key,
+//!                 blocks.rs (the blocking rule), audit.rs (admin reads, log)
 //! conversations/  access.rs (who may do what, and its table), open.rs,
 //!                 inbox.rs, unread.rs, members.rs, settings.rs, lifecycle.rs,
-//!                 timeline.rs (seqs and system messages), titles.rs
+//!                 timeline.rs (seqs and system messages), titles.rs, bans.rs
 //! messages/       send.rs, send_lanes.rs (group commit), history.rs,
 //!                 content.rs, edit.rs, reactions.rs, threads.rs, streaming.rs,
-//!                 import.rs, search/
+//!                 import.rs, reports.rs, search/
 //! events/         bus.rs (in-process pub/sub), log.rs (the durable event
 //!                 log), stream.rs (the `events` subscription), cluster.rs
 //!                 (LISTEN/NOTIFY between instances on PostgreSQL)
