@@ -42,13 +42,13 @@ use self::{
     events::EventSubscription,
     live::LiveMutation,
     loaders::Loaders,
-    moderation::{
-        AuditHostApp, BanMutation, BanQuery, BlockMutation, BlockQuery, HostReadQuery,
-        ReportMutation, ReportQuery,
-    },
     messages::{
         MessageActionMutation, MessageMutation, MessageSubscription, RichMessageMutation,
         SearchQuery,
+    },
+    moderation::{
+        AuditHostApp, BanMutation, BanQuery, BlockMutation, BlockQuery, HostReadQuery,
+        ReportMutation, ReportQuery,
     },
 };
 

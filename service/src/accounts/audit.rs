@@ -49,7 +49,10 @@ impl Service {
     ) -> Result<Page<audit_entry::Model>> {
         may_moderate(actor)?;
         let Window::Forward { after, limit } = args.window(false)? else {
-            return Err(Error::invalid("last", "the audit log is paged forward only"));
+            return Err(Error::invalid(
+                "last",
+                "the audit log is paged forward only",
+            ));
         };
         let mut query = audit_entry::Entity::find()
             .order_by_desc(audit_entry::Column::Id)
@@ -57,7 +60,11 @@ impl Service {
         if let Some(after) = after {
             query = query.filter(audit_entry::Column::Id.lt(after));
         }
-        Ok(Page::forward(query.all(self.db()).await?, limit, after.is_some()))
+        Ok(Page::forward(
+            query.all(self.db()).await?,
+            limit,
+            after.is_some(),
+        ))
     }
 
     /// Any conversation, deleted or not, for the host app.

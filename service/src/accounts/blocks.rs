@@ -229,9 +229,15 @@ impl Service {
     }
 
     /// Whether the viewer may see `message`: not when they block its sender.
-    pub(crate) async fn sees_sender(&self, viewer_id: i64, message: &message::Model) -> Result<bool> {
+    pub(crate) async fn sees_sender(
+        &self,
+        viewer_id: i64,
+        message: &message::Model,
+    ) -> Result<bool> {
         Ok(match message.sender_id {
-            Some(sender) if sender != viewer_id => !self.blocked_by(viewer_id).await?.contains(&sender),
+            Some(sender) if sender != viewer_id => {
+                !self.blocked_by(viewer_id).await?.contains(&sender)
+            }
             _ => true,
         })
     }
@@ -264,7 +270,10 @@ impl Service {
                 .count(db)
                 .await?;
             conversation_member::Entity::update_many()
-                .col_expr(conversation_member::Column::UnreadCount, Expr::value(unread as i64))
+                .col_expr(
+                    conversation_member::Column::UnreadCount,
+                    Expr::value(unread as i64),
+                )
                 .filter(conversation_member::Column::ConversationId.eq(member.conversation_id))
                 .filter(conversation_member::Column::UserId.eq(blocker))
                 .exec(db)

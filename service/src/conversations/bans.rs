@@ -101,7 +101,12 @@ impl Service {
 
     /// Lifts a ban; they may be added again. Not banned: no change.
     #[tracing::instrument(skip(self), fields(actor = ?actor))]
-    pub async fn unban_member(&self, actor: &Actor, conversation_id: i64, user_id: i64) -> Result<()> {
+    pub async fn unban_member(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+        user_id: i64,
+    ) -> Result<()> {
         self.visible_group(actor, conversation_id).await?;
         let txn = self.write().await?;
         may_ban(&*txn, actor, conversation_id).await?;
@@ -115,7 +120,11 @@ impl Service {
     }
 
     /// The group's bans, newest first, for its owners and admins.
-    pub async fn bans(&self, actor: &Actor, conversation_id: i64) -> Result<Vec<conversation_ban::Model>> {
+    pub async fn bans(
+        &self,
+        actor: &Actor,
+        conversation_id: i64,
+    ) -> Result<Vec<conversation_ban::Model>> {
         self.visible_group(actor, conversation_id).await?;
         may_ban(self.db(), actor, conversation_id).await?;
         Ok(conversation_ban::Entity::find()

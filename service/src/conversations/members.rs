@@ -252,7 +252,11 @@ impl Service {
     /// The group, if the actor may see it: members see their groups, the
     /// host app sees every live one. Direct conversations have fixed
     /// members.
-    pub(super) async fn visible_group(&self, actor: &Actor, id: i64) -> Result<conversation::Model> {
+    pub(super) async fn visible_group(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<conversation::Model> {
         let conversation = self.group_for(actor, id).await?;
         if conversation.kind != Kind::Group {
             return Err(Error::invalid(

@@ -86,7 +86,11 @@ impl Service {
         if let Some(after) = after {
             query = query.filter(message_report::Column::Id.lt(after));
         }
-        Ok(Page::forward(query.all(self.db()).await?, limit, after.is_some()))
+        Ok(Page::forward(
+            query.all(self.db()).await?,
+            limit,
+            after.is_some(),
+        ))
     }
 
     /// Closes a report with the host app's `resolution`. A resolved report
@@ -113,7 +117,10 @@ impl Service {
         if let Some(report) = updated.into_iter().next() {
             return Ok(report);
         }
-        match message_report::Entity::find_by_id(id).one(self.db()).await? {
+        match message_report::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+        {
             Some(_) => Err(Error::conflict("id", "the report is already resolved")),
             None => Err(Error::NotFound("report")),
         }

@@ -268,7 +268,10 @@ async fn prefetch(
         },
         async {
             match wants("lastMessage") {
-                true => service.last_messages(Some(viewer.user_id), &ids).await.map(Some),
+                true => service
+                    .last_messages(Some(viewer.user_id), &ids)
+                    .await
+                    .map(Some),
                 false => Ok(None),
             }
         },

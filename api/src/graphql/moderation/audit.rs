@@ -40,7 +40,10 @@ impl Extension for AuditRequest {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        *self.variables.lock().unwrap_or_else(PoisonError::into_inner) = Some(variables.clone());
+        *self
+            .variables
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(variables.clone());
         next.run(ctx, query, variables).await
     }
 
@@ -100,7 +103,6 @@ fn is_id_name(name: &str) -> bool {
 }
 
 fn collect_ids(name: &str, value: &Value, out: &mut Vec<String>) {
-
     match value {
         Value::Object(fields) => {
             for (key, inner) in fields {

@@ -17,7 +17,11 @@ pub struct Ban(conversation_ban::Model);
 #[Object]
 impl Ban {
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        Ok(loaders(ctx)?.users.load_one(self.0.user_id).await?.map(User))
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.user_id)
+            .await?
+            .map(User))
     }
 
     /// Who banned them; `null` for the host app.

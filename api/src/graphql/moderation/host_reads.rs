@@ -99,7 +99,10 @@ impl HostReadQuery {
     async fn admin_message(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Message> {
         let actor = actor(ctx)?;
         let id = ids::decode(Kind::Message, &id, "id")?;
-        Ok(Message(service(ctx)?.admin_message(&actor, id).await?, None))
+        Ok(Message(
+            service(ctx)?.admin_message(&actor, id).await?,
+            None,
+        ))
     }
 
     /// Admin key only: any user.

@@ -3,10 +3,10 @@
 
 /// Every admin-key operation written to the audit log.
 mod audit;
-/// `blockUser`, `unblockUser`, `blockedUsers`.
-mod blocks;
 /// `banMember`, `unbanMember`, `bans`.
 mod bans;
+/// `blockUser`, `unblockUser`, `blockedUsers`.
+mod blocks;
 /// The admin key's reads: conversations, messages, users, the audit log.
 mod host_reads;
 /// `reportMessage`, `reports`, `resolveReport`.

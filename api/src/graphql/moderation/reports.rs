@@ -92,7 +92,11 @@ impl ReportQuery {
             .map(|c| cursor::decode(&c, "after", |s| s.strip_prefix("r:")?.parse().ok()))
             .transpose()?;
         let page = service(ctx)?
-            .reports(&actor, status.map(Into::into), PageArgs::forward(first, after))
+            .reports(
+                &actor,
+                status.map(Into::into),
+                PageArgs::forward(first, after),
+            )
             .await?;
         let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
         connection.edges.extend(
@@ -134,7 +138,9 @@ impl ReportMutation {
     ) -> ApiResult<Report> {
         let actor = actor(ctx)?;
         let id = ids::decode(Kind::Report, &id, "id")?;
-        let report = service(ctx)?.resolve_report(&actor, id, &resolution).await?;
+        let report = service(ctx)?
+            .resolve_report(&actor, id, &resolution)
+            .await?;
         Ok(Report(report))
     }
 }
