@@ -26,12 +26,12 @@ use entity::{conversation_member, message, user, user_block};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Expr, ExprTrait, Query, SimpleExpr},
+    sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr},
 };
 
 use crate::{
     Service, Viewer,
-    error::{Error, Result, is_unique_violation},
+    error::{Error, Result},
     time::now,
 };
 
@@ -167,11 +167,16 @@ impl Service {
             blocked_id: sea_orm::Set(user_id),
             created_at: sea_orm::Set(now()),
         };
-        match user_block::Entity::insert(row).exec(&*txn).await {
-            Ok(_) => {}
-            Err(err) if is_unique_violation(&err) => {}
-            Err(err) => return Err(err.into()),
-        }
+        // Already blocked: nothing to insert (a failed insert would spoil
+        // the transaction on PostgreSQL).
+        user_block::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([user_block::Column::BlockerId, user_block::Column::BlockedId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&*txn)
+            .await?;
         self.recount_for_blocks(&*txn, viewer.user_id, user_id)
             .await?;
         txn.commit().await?;

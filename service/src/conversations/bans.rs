@@ -4,7 +4,9 @@
 //! ban, unban and list bans is in `access.rs`.
 
 use entity::{conversation_ban, conversation_member::Role, user};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::OnConflict,
+};
 
 use super::{
     access::{may_ban, may_remove, role_of},
@@ -13,7 +15,7 @@ use super::{
 use crate::{
     Actor, Service,
     conversations::{Change, append_system, lock_conversation},
-    error::{Error, Result, is_unique_violation},
+    error::{Error, Result},
     time::now,
     validate,
 };
@@ -75,11 +77,19 @@ impl Service {
             reason: Set(reason),
             created_at: Set(now()),
         };
-        match conversation_ban::Entity::insert(row).exec(&*txn).await {
-            Ok(_) => {}
-            Err(err) if is_unique_violation(&err) => {}
-            Err(err) => return Err(err.into()),
-        }
+        // Already banned: nothing to insert (a failed insert would spoil
+        // the transaction on PostgreSQL).
+        conversation_ban::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    conversation_ban::Column::ConversationId,
+                    conversation_ban::Column::UserId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&*txn)
+            .await?;
         if role.is_some() {
             delete_member(&*txn, conversation_id, user_id).await?;
             let (_, notice, logged) = append_system(
