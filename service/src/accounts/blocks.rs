@@ -45,7 +45,10 @@ pub const DIRECT_BLOCKED: &str = "direct messages with this user are not possibl
 
 /// Each viewer's blocked users, as streams last read them.
 #[derive(Clone, Default)]
-pub(crate) struct BlockCache(Arc<Mutex<HashMap<i64, (Instant, Arc<HashSet<i64>>)>>>);
+pub(crate) struct BlockCache(Arc<Mutex<HashMap<i64, Cached>>>);
+
+/// When a blocked set was read, and the set.
+type Cached = (Instant, Arc<HashSet<i64>>);
 
 impl BlockCache {
     fn get(&self, user_id: i64) -> Option<Arc<HashSet<i64>>> {
