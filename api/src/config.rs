@@ -111,6 +111,14 @@ pub struct Config {
     )]
     pub max_group_members: usize,
 
+    /// Most users one person may block.
+    #[arg(long, env = "PARLEY_MAX_BLOCKS", default_value_t = 1000, global = true)]
+    pub max_blocks: usize,
+
+    /// Longest reason of a report, a ban or a resolution, in characters.
+    #[arg(long, env = "PARLEY_MAX_REASON", default_value_t = 1000, global = true)]
+    pub max_reason: usize,
+
     /// Database connection pool size.
     #[arg(
         long,

@@ -200,6 +200,8 @@ impl Application {
         let settings = Settings {
             token_ttl: config.token_ttl,
             max_group_members: config.max_group_members,
+            max_blocks: config.max_blocks,
+            max_reason: config.max_reason,
             delete_retention: config.delete_retention,
             event_retention: config.event_retention,
             typing_timeout: config.typing_timeout,

@@ -15,6 +15,7 @@ mod m20261123_000009_search_prefix_4;
 mod m20261208_000200_mentions;
 mod m20261208_000201_streaming_sweep;
 mod m20261208_000202_history_visibility;
+mod m20261208_000300_moderation;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000200_mentions::Migration),
             Box::new(m20261208_000201_streaming_sweep::Migration),
             Box::new(m20261208_000202_history_visibility::Migration),
+            Box::new(m20261208_000300_moderation::Migration),
         ]
     }
 }

@@ -16,12 +16,13 @@
 //! accounts/       sign-up and sign-in, passwords, profiles, users, sessions,
 //!                 last seen, host-app JWTs, external ids and the admin key,
 //!                 privacy.rs (presence and search), export.rs, deletion.rs
+//!                 blocks.rs (the blocking rule), audit.rs (admin reads, log)
 //! conversations/  access.rs (who may do what, and its table), open.rs,
 //!                 inbox.rs, unread.rs, members.rs, settings.rs, lifecycle.rs,
-//!                 timeline.rs (seqs and system messages), titles.rs
-//! messages/       send.rs, send_lanes.rs (group commit), history.rs,
+//!                 timeline.rs (seqs and system messages), titles.rs, bans.rs
+//! messages/       send.rs, send_lanes.rs (group commit), send_batch.rs, history.rs,
 //!                 content.rs, edit.rs, reactions.rs, threads.rs, streaming.rs,
-//!                 import.rs, search/
+//!                 import.rs, reports.rs, search/
 //! events/         bus.rs (in-process pub/sub), log.rs (the durable event
 //!                 log), stream.rs (the `events` subscription), cluster.rs
 //!                 (LISTEN/NOTIFY between instances on PostgreSQL)
@@ -119,6 +120,11 @@ pub struct Settings {
     /// How long a streaming message may get no text before it is finished
     /// with what was stored.
     pub streaming_timeout: Duration,
+    /// Most users one person may block.
+    pub max_blocks: usize,
+    /// Longest reason of a report, a ban or a report's resolution, in
+    /// characters.
+    pub max_reason: usize,
 }
 
 impl Default for Settings {
@@ -140,6 +146,8 @@ impl Default for Settings {
             user_search: accounts::Audience::Contacts,
             deleted_account_messages: accounts::DeletedMessages::Tombstone,
             streaming_timeout: Duration::from_secs(120),
+            max_blocks: 1000,
+            max_reason: 1000,
         }
     }
 }
@@ -210,6 +218,7 @@ pub struct Service {
     deliveries: live::Deliveries,
     limiters: accounts::Limiters,
     sessions: accounts::SessionCache,
+    blocks: accounts::BlockCache,
 }
 
 impl Service {
@@ -250,6 +259,7 @@ impl Service {
             deliveries,
             limiters: accounts::Limiters::start(&settings.rate_limits),
             sessions: accounts::SessionCache::start(settings.session_cache, &bus),
+            blocks: accounts::BlockCache::default(),
             passwords: accounts::Hasher::new(settings.max_concurrent_hashes),
             db,
             bus,

@@ -464,6 +464,21 @@ pub(crate) fn client_message_id(id: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// A moderation reason (a report's, a ban's, a resolution): trimmed, 1
+/// to `max` characters (the `max_reason` setting).
+pub(crate) fn reason(field: &'static str, text: &str, max: usize) -> Result<String> {
+    no_nul(field, text)?;
+    let text = text.trim();
+    let len = text.chars().count();
+    if len == 0 || len > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be 1 to {max} characters long"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// How many attachments one message may carry.
 pub(crate) fn attachment_count(count: usize) -> Result<()> {
     if count > ATTACHMENTS_MAX {

@@ -38,15 +38,33 @@ impl Loader<i64> for Members {
     }
 }
 
-/// The newest message of a conversation with its sender, by conversation id.
+/// Keys grouped by the viewer they are loaded for.
+fn by_viewer(keys: &[(Option<i64>, i64)]) -> HashMap<Option<i64>, Vec<i64>> {
+    let mut grouped: HashMap<Option<i64>, Vec<i64>> = HashMap::new();
+    for (viewer, id) in keys {
+        grouped.entry(*viewer).or_default().push(*id);
+    }
+    grouped
+}
+
+/// The newest message of a conversation the viewer may see, with its
+/// sender, by `(viewer id, conversation id)` (no viewer: the host app).
 pub struct LastMessages(pub Service);
 
-impl Loader<i64> for LastMessages {
+impl Loader<(Option<i64>, i64)> for LastMessages {
     type Value = (message::Model, Option<user::Model>);
     type Error = Arc<service::Error>;
 
-    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, Self::Value>> {
-        self.0.last_messages(keys).await.map_err(Arc::new)
+    async fn load(
+        &self,
+        keys: &[(Option<i64>, i64)],
+    ) -> LoadResult<HashMap<(Option<i64>, i64), Self::Value>> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (viewer, ids) in by_viewer(keys) {
+            let found = self.0.last_messages(viewer, &ids).await.map_err(Arc::new)?;
+            out.extend(found.into_iter().map(|(id, v)| ((viewer, id), v)));
+        }
+        Ok(out)
     }
 }
 
@@ -94,15 +112,28 @@ impl Loader<i64> for DirectMembers {
     }
 }
 
-/// Messages by id (reply targets).
+/// Messages the viewer may see by `(viewer id, message id)` (reply
+/// targets).
 pub struct Messages(pub Service);
 
-impl Loader<i64> for Messages {
+impl Loader<(Option<i64>, i64)> for Messages {
     type Value = message::Model;
     type Error = Arc<service::Error>;
 
-    async fn load(&self, keys: &[i64]) -> LoadResult<HashMap<i64, message::Model>> {
-        self.0.messages_by_ids(keys).await.map_err(Arc::new)
+    async fn load(
+        &self,
+        keys: &[(Option<i64>, i64)],
+    ) -> LoadResult<HashMap<(Option<i64>, i64), message::Model>> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (viewer, ids) in by_viewer(keys) {
+            let found = self
+                .0
+                .visible_messages_by_ids(viewer, &ids)
+                .await
+                .map_err(Arc::new)?;
+            out.extend(found.into_iter().map(|(id, m)| ((viewer, id), m)));
+        }
+        Ok(out)
     }
 }
 

@@ -21,6 +21,8 @@ mod live;
 pub mod loaders;
 /// Messages: sending, editing, reactions, rich content, search.
 mod messages;
+/// Blocking, bans, reports, the admin key's audited reads.
+mod moderation;
 /// What a page of a connection costs a query.
 mod paging;
 /// Request-level checks and their error codes.
@@ -44,6 +46,10 @@ use self::{
         MessageActionMutation, MessageMutation, MessageSubscription, RichMessageMutation,
         SearchQuery,
     },
+    moderation::{
+        AuditHostApp, BanMutation, BanQuery, BlockMutation, BlockQuery, HostReadQuery,
+        ReportMutation, ReportQuery,
+    },
 };
 
 #[derive(MergedObject, Default)]
@@ -53,6 +59,10 @@ pub struct Query(
     SessionQuery,
     SearchQuery,
     DataRightsQuery,
+    BlockQuery,
+    BanQuery,
+    ReportQuery,
+    HostReadQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -68,6 +78,9 @@ pub struct Mutation(
     MessageActionMutation,
     HostAppMutation,
     DataRightsMutation,
+    BlockMutation,
+    BanMutation,
+    ReportMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -119,6 +132,7 @@ pub fn build_schema(service: Option<Service>, limits: &SchemaLimits) -> AppSchem
     .limit_recursive_depth(64)
     .limit_directives(limits.max_directives)
     .extension(request::ValidationCodes)
+    .extension(AuditHostApp)
     .extension(limits::DocumentLimits {
         max_aliases: limits.max_aliases,
         max_tokens: limits.max_tokens,

@@ -14,6 +14,10 @@
 //! | leave it | - | yes | yes | yes (ownership passes on) | no |
 //! | set history visibility (groups) | - | no | yes | yes | yes |
 //! | see messages from before their latest join | yes | if the group's history is shared | same | same | - |
+//! | ban a member (removes them), unban, list bans | - | no | yes (not admins) | yes | yes |
+//! | be added while banned | - | no | no | no | no |
+//! | report a message they see | yes | yes | yes | yes | no |
+//! | read any conversation, message, user, the reports; resolve reports; the audit log | no | no | no | no | yes (audited) |
 //! | edit a message | its author | its author | its author | its author | no |
 //! | delete a message | its author | its author | anyone's | anyone's | anyone's |
 //! | append to a streaming message | its author | its author | its author | its author | its bots' |
@@ -357,6 +361,45 @@ pub(crate) async fn may_change_roles<C: ConnectionTrait>(
         return Err(Error::Forbidden("only the owner can change roles"));
     }
     Ok(())
+}
+
+/// May the actor ban or unban people in a group, or list its bans?
+/// Owners, admins and the host app (as for removing members; who may be
+/// banned is [`may_remove`]'s rule). Returns the actor's role.
+pub(crate) async fn may_ban<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    conversation_id: i64,
+) -> Result<Option<Role>> {
+    may_manage_members(
+        db,
+        actor,
+        conversation_id,
+        "only owners and admins can manage bans",
+    )
+    .await
+}
+
+/// May someone be added to a group? Not while banned from it.
+pub(crate) fn may_be_added(banned: &[i64]) -> Result<()> {
+    if !banned.is_empty() {
+        return Err(Error::conflict(
+            "userIds",
+            "names a user who is banned from this group (unbanMember first)",
+        ));
+    }
+    Ok(())
+}
+
+/// May the actor use the host app's moderation reads (any conversation,
+/// message, user, the reports, the audit log)? Only the admin key.
+pub(crate) fn may_moderate(actor: &Actor) -> Result<()> {
+    match actor {
+        Actor::HostApp => Ok(()),
+        Actor::User(_) => Err(Error::Forbidden(
+            "only the host app may do this: send the admin key",
+        )),
+    }
 }
 
 /// May the viewer edit the message? Only its author.

@@ -18,7 +18,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use super::access::{may_change_roles, may_manage_members, may_remove, role_of};
+use super::access::{may_be_added, may_change_roles, may_manage_members, may_remove, role_of};
 use crate::{
     Actor, Service,
     conversations::{Change, append_system, lock_conversation},
@@ -80,6 +80,7 @@ impl Service {
         if existing.len() + new.len() > self.settings().max_group_members {
             return Err(self.too_many_members());
         }
+        may_be_added(&super::bans::banned_among(&*txn, conversation_id, &new).await?)?;
         if new.is_empty() {
             drop(txn);
             return self.group_for(actor, conversation_id).await;
@@ -251,7 +252,11 @@ impl Service {
     /// The group, if the actor may see it: members see their groups, the
     /// host app sees every live one. Direct conversations have fixed
     /// members.
-    async fn visible_group(&self, actor: &Actor, id: i64) -> Result<conversation::Model> {
+    pub(super) async fn visible_group(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<conversation::Model> {
         let conversation = self.group_for(actor, id).await?;
         if conversation.kind != Kind::Group {
             return Err(Error::invalid(
@@ -298,7 +303,7 @@ async fn set_role<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn delete_member<C: ConnectionTrait>(
+pub(super) async fn delete_member<C: ConnectionTrait>(
     db: &C,
     conversation_id: i64,
     user_id: i64,

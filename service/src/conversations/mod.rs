@@ -4,6 +4,8 @@
 
 /// Every "may this actor ..." check, with the who-may table.
 mod access;
+/// Per-group bans: banning removes a member and keeps them out.
+mod bans;
 /// The viewer's conversations: the inbox, its filters, members of each.
 mod inbox;
 /// Deletion, restoring, purging, and the viewer's totals.
@@ -21,7 +23,7 @@ mod titles;
 /// Read state: unread counts, read pointers, muting.
 mod unread;
 
-pub(crate) use access::{history_floor, may_delete_message, may_edit_message};
+pub(crate) use access::{history_floor, may_delete_message, may_edit_message, may_moderate};
 pub use inbox::{ConversationFilter, InboxCursor};
 pub use lifecycle::Stats;
 pub use members::Left;

@@ -55,6 +55,10 @@ impl Service {
         {
             return Err(Error::NotFound("user"));
         }
+        // Either blocks the other: no direct conversation, old or new.
+        if crate::accounts::either_blocks(self.db(), viewer.user_id, other).await? {
+            return Err(Error::Forbidden(crate::accounts::DIRECT_BLOCKED));
+        }
         let key = direct_key(viewer.user_id, other, context.as_deref());
         if let Some(existing) = self.direct_by_key(&key).await? {
             return Ok(existing);

@@ -174,7 +174,7 @@ impl Service {
                         replay = Some(high_water(service.db()).await?.last_id);
                     }
                     Next::Ephemeral(Ok(event)) => {
-                        if scope.sees_ephemeral(&event) {
+                        if scope.sees_ephemeral(&event) && service.sees_ephemeral(viewer.user_id, &event).await? {
                             yield Followed::Ephemeral(event);
                         }
                     }
@@ -371,6 +371,13 @@ impl Scope {
         if logged.message.as_ref().is_some_and(|m| m.seq < floor) {
             return Ok(Vec::new());
         }
+        // Nothing about a message of someone the viewer blocks: not its
+        // arrival, edits, deletion or reactions.
+        if let Some(message) = &logged.message
+            && !service.sees_sender(me, message).await?
+        {
+            return Ok(Vec::new());
+        }
         // A message that reaches the viewer's client is delivered to them.
         if event.kind == Kind::MessageAdded
             && let Some(message) = &logged.message
@@ -431,6 +438,27 @@ impl Scope {
 }
 
 impl Service {
+    /// Whether a live event's person is someone the viewer does not block
+    /// (typing; streamed text is checked against its message's author).
+    async fn sees_ephemeral(&self, viewer_id: i64, event: &Ephemeral) -> Result<bool> {
+        match event {
+            Ephemeral::Typing { user_id, .. } | Ephemeral::Read { user_id, .. } => {
+                Ok(!self.blocked_by(viewer_id).await?.contains(user_id))
+            }
+            Ephemeral::Appended { message_id, .. } => {
+                let blocked = self.blocked_by(viewer_id).await?;
+                if blocked.is_empty() {
+                    return Ok(true);
+                }
+                let message = self.messages_by_ids(&[*message_id]).await?;
+                Ok(message
+                    .values()
+                    .all(|m| m.sender_id.is_none_or(|s| !blocked.contains(&s))))
+            }
+            Ephemeral::Presence { .. } => Ok(true),
+        }
+    }
+
     /// Pairs replayed events with their messages, read in one statement.
     async fn with_messages(&self, events: Vec<event::Model>) -> Result<Vec<LoggedEvent>> {
         let ids: Vec<i64> = events.iter().filter_map(|e| e.message_id).collect();

@@ -12,6 +12,7 @@ use sea_orm::{
 
 use crate::{
     Service, Viewer,
+    accounts::hides_blocked,
     conversations::history_floor,
     error::{Error, Result},
     events::{Event, Received, Topic},
@@ -35,9 +36,11 @@ impl Service {
             .conversation(viewer, message.conversation_id)
             .await
             .map_err(|_| Error::NotFound("message"))?;
+        // A blocked sender's message does not exist for the blocker.
         if !self
             .sees_history(&conversation, viewer, message.seq)
             .await?
+            || !self.sees_sender(viewer.user_id, &message).await?
         {
             return Err(Error::NotFound("message"));
         }
@@ -55,42 +58,46 @@ impl Service {
         // Re-checked here because a connection field may be reached from a
         // conversation loaded earlier in the request.
         let conversation = self.conversation(viewer, conversation.id).await?;
-        // Since-joined history starts at the viewer's latest join.
+        // Since-joined history starts at the viewer's latest join, and
+        // messages of people the viewer blocks are left out, so seqs on a
+        // page may skip: the extra row says whether there is more in the
+        // direction read, the seqs say it for the other.
         let floor = history_floor(self.db(), &conversation, viewer.user_id).await?;
         let query = message::Entity::find()
             .filter(message::Column::ConversationId.eq(conversation.id))
-            .filter(message::Column::Seq.gte(floor));
-        let items = match args.window(true)? {
+            .filter(message::Column::Seq.gte(floor))
+            .filter(hides_blocked(viewer.user_id));
+        let (items, has_previous_page, has_next_page) = match args.window(true)? {
             Window::Forward { after, limit } => {
-                query
+                let mut rows = query
                     .filter(message::Column::Seq.gt(after.unwrap_or(0)))
                     .order_by_asc(message::Column::Seq)
-                    .limit(limit)
+                    .limit(limit + 1)
                     .all(self.db())
-                    .await?
+                    .await?;
+                let more = rows.len() as u64 > limit;
+                rows.truncate(limit as usize);
+                let earlier = rows.first().is_some_and(|m| m.seq > Ord::max(1, floor));
+                (rows, earlier, more)
             }
             Window::Backward { before, limit } => {
                 let mut rows = query
                     .filter(message::Column::Seq.lt(before.unwrap_or(i64::MAX)))
                     .order_by_desc(message::Column::Seq)
-                    .limit(limit)
+                    .limit(limit + 1)
                     .all(self.db())
                     .await?;
+                let more = rows.len() as u64 > limit;
+                rows.truncate(limit as usize);
                 rows.reverse();
-                rows
+                let later = rows.last().is_some_and(|m| m.seq < conversation.last_seq);
+                (rows, more, later)
             }
         };
         // The page reaches the viewer's client: delivered up to its end.
         if let Some(last) = items.last() {
             self.note_delivered(viewer.user_id, conversation.id, last.seq);
         }
-        let (has_previous_page, has_next_page) = match (items.first(), items.last()) {
-            (Some(first), Some(last)) => (
-                first.seq > Ord::max(1, floor),
-                last.seq < conversation.last_seq,
-            ),
-            _ => (false, false),
-        };
         Ok(Page {
             items,
             has_previous_page,
@@ -103,6 +110,7 @@ impl Service {
     /// see them.
     pub async fn last_messages(
         &self,
+        viewer_id: Option<i64>,
         conversation_ids: &[i64],
     ) -> Result<HashMap<i64, (message::Model, Option<user::Model>)>> {
         let rows = message::Entity::find()
@@ -115,10 +123,38 @@ impl Service {
             )
             .all(self.db())
             .await?;
-        Ok(rows
+        let mut last: HashMap<i64, (message::Model, Option<user::Model>)> = rows
             .into_iter()
             .map(|(m, sender)| (m.conversation_id, (m, sender)))
-            .collect())
+            .collect();
+        // Where the newest is from someone the viewer blocks, the preview
+        // is the newest message the viewer may see (rare: one query each).
+        let Some(viewer_id) = viewer_id else {
+            return Ok(last);
+        };
+        let blocked = self.blocked_by(viewer_id).await?;
+        if blocked.is_empty() {
+            return Ok(last);
+        }
+        let hidden: Vec<i64> = last
+            .iter()
+            .filter(|(_, (m, _))| m.sender_id.is_some_and(|s| blocked.contains(&s)))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in hidden {
+            last.remove(&id);
+            if let Some(found) = message::Entity::find()
+                .find_also_related(user::Entity)
+                .filter(message::Column::ConversationId.eq(id))
+                .filter(hides_blocked(viewer_id))
+                .order_by_desc(message::Column::Seq)
+                .one(self.db())
+                .await?
+            {
+                last.insert(id, found);
+            }
+        }
+        Ok(last)
     }
 
     /// Up to `limit` messages after `after_seq`, if the viewer is a member.
@@ -185,7 +221,9 @@ impl Service {
                     for message in batch {
                         cursor = message.seq;
                         service.note_delivered(viewer.user_id, conversation_id, cursor);
-                        yield message;
+                        if service.sees_sender(viewer.user_id, &message).await? {
+                            yield message;
+                        }
                     }
                 }
                 match subscription.recv().await {
@@ -205,7 +243,9 @@ impl Service {
                             }
                             cursor = message.seq;
                             service.note_delivered(viewer.user_id, conversation_id, cursor);
-                            yield message.clone();
+                            if service.sees_sender(viewer.user_id, message).await? {
+                                yield message.clone();
+                            }
                         }
                         Event::ConversationChanged { .. } => {
                             service.conversation(&viewer, conversation_id).await?;

@@ -14,6 +14,8 @@ mod import;
 pub(crate) mod mentions;
 /// Reactions: one emoji per person per message, bounded.
 mod reactions;
+/// Reports of messages and the host app's queue.
+mod reports;
 /// Full-text search over the viewer's conversations.
 pub mod search;
 /// Sending a message.

@@ -19,14 +19,15 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{
     conversation::{self, Kind},
-    conversation_member, message,
+    conversation_member, message, user_block,
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{CaseStatement, Expr, ExprTrait, SimpleExpr},
 };
 
 use crate::{
+    accounts::{DIRECT_BLOCKED, blocks_sender},
     conversations::{CONVERSATION_LOCK, member_ids, title_from},
     events::NewEvent,
     db::WriteTx,
@@ -245,17 +246,56 @@ async fn check(
         .await?;
     let live: HashSet<i64> = locked.iter().map(|c| c.id).collect();
     let senders: HashSet<i64> = own.iter().map(|i| drafts[*i].viewer.user_id).collect();
+    let direct: Vec<i64> = locked
+        .iter()
+        .filter(|c| c.kind == Kind::Direct)
+        .map(|c| c.id)
+        .collect();
+    // The senders' memberships, and both of every direct conversation's.
     let members: HashSet<(i64, i64)> = conversation_member::Entity::find()
         .select_only()
         .column(conversation_member::Column::ConversationId)
         .column(conversation_member::Column::UserId)
         .filter(conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()))
-        .filter(conversation_member::Column::UserId.is_in(senders))
+        .filter(
+            Condition::any()
+                .add(conversation_member::Column::UserId.is_in(senders.iter().copied()))
+                .add(conversation_member::Column::ConversationId.is_in(direct.iter().copied())),
+        )
         .into_tuple::<(i64, i64)>()
         .all(&**txn)
         .await?
         .into_iter()
         .collect();
+    // A pair where either blocks the other has no direct messages.
+    let blocked_pairs: HashSet<(i64, i64)> = if direct.is_empty() {
+        HashSet::new()
+    } else {
+        let people: HashSet<i64> = members
+            .iter()
+            .filter(|(c, _)| direct.contains(c))
+            .map(|(_, u)| *u)
+            .collect();
+        user_block::Entity::find()
+            .select_only()
+            .column(user_block::Column::BlockerId)
+            .column(user_block::Column::BlockedId)
+            .filter(user_block::Column::BlockerId.is_in(people.iter().copied()))
+            .filter(user_block::Column::BlockedId.is_in(people.iter().copied()))
+            .into_tuple::<(i64, i64)>()
+            .all(&**txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let blocked_direct = |c: i64, me: i64| {
+        direct.contains(&c)
+            && members.iter().any(|&(mc, other)| {
+                mc == c
+                    && other != me
+                    && (blocked_pairs.contains(&(me, other)) || blocked_pairs.contains(&(other, me)))
+            })
+    };
     let taken: HashSet<(i64, i64, String)> = if first_of.is_empty() {
         HashSet::new()
     } else {
@@ -283,6 +323,8 @@ async fn check(
         // A non-member learns nothing about the target.
         if !live.contains(&c) || !members.contains(&(c, me)) {
             refused.push((index, Err(Error::NotFound("conversation"))));
+        } else if blocked_direct(c, me) {
+            refused.push((index, Err(Error::Forbidden(DIRECT_BLOCKED))));
         } else if let Some(key) = &d.client_message_id
             && taken.contains(&(c, me, key.clone()))
         {
@@ -358,31 +400,52 @@ async fn update_members(
     seq_of: &HashMap<usize, i64>,
 ) -> Result<()> {
     use conversation_member::Column as M;
-    // (conversation, sender) -> (their last seq, messages after it).
-    let mut senders: Vec<((i64, i64), (i64, i64))> = Vec::new();
+    // (conversation, sender) -> their last seq, and the batch's messages
+    // after it by each other sender.
+    let mut senders: Vec<((i64, i64), (i64, HashMap<i64, i64>))> = Vec::new();
+    // conversation -> the batch's messages by each sender.
+    let mut by_sender: HashMap<i64, HashMap<i64, i64>> = HashMap::new();
     for (c, share) in shares {
         for &index in &share.drafts {
             let me = drafts[index].viewer.user_id;
             let seq = seq_of[&index];
+            *by_sender.entry(c.id).or_default().entry(me).or_default() += 1;
             match senders.iter_mut().find(|(key, _)| *key == (c.id, me)) {
-                Some((_, last)) => *last = (seq, 0),
-                None => senders.push(((c.id, me), (seq, 0))),
+                Some((_, last)) => *last = (seq, HashMap::new()),
+                None => senders.push(((c.id, me), (seq, HashMap::new()))),
             }
             for ((conversation_id, user_id), (_, after)) in senders.iter_mut() {
                 if *conversation_id == c.id && *user_id != me {
-                    *after += 1;
+                    *after.entry(me).or_default() += 1;
                 }
             }
         }
     }
-    let is = |(c, u): (i64, i64)| {
-        Expr::col(M::ConversationId)
-            .eq(c)
-            .and(Expr::col(M::UserId).eq(u))
+    // `counts` messages by each sender, except those the member whose row
+    // it is blocks (they do not count as unread for them).
+    let unblocked = |base: Expr, counts: &HashMap<i64, i64>| {
+        counts.iter().fold(base, |sum, (sender, n)| {
+            let term: Expr = Expr::case(blocks_sender(*sender), Expr::value(0i64))
+                .finally(Expr::value(*n))
+                .into();
+            sum.add(term)
+        })
     };
-    let per_sender = |value: &dyn Fn((i64, i64)) -> i64, otherwise: SimpleExpr| {
+    let is = |(c, u): (i64, i64)| Expr::col(M::ConversationId).eq(c).and(Expr::col(M::UserId).eq(u));
+    let mut unread = CaseStatement::new();
+    for (key, (_, after)) in &senders {
+        unread = unread.case(is(*key), unblocked(Expr::value(0i64), after));
+    }
+    for (c, counts) in &by_sender {
+        unread = unread.case(
+            Expr::col(M::ConversationId).eq(*c),
+            unblocked(Expr::col(M::UnreadCount).into(), counts),
+        );
+    }
+    let unread: Expr = unread.finally(Expr::col(M::UnreadCount)).into();
+    let per_sender = |value: &dyn Fn(i64) -> i64, otherwise: SimpleExpr| {
         let mut case = CaseStatement::new();
-        for (key, last) in &senders {
+        for (key, (last, _)) in &senders {
             case = case.case(is(*key), Expr::value(value(*last)));
         }
         case.finally(otherwise).into()
@@ -394,20 +457,16 @@ async fn update_members(
         }
         case.finally(otherwise).into()
     };
-    let added = per_conversation(&|s| Expr::value(s.drafts.len() as i64), Expr::value(0i64));
     conversation_member::Entity::update_many()
         .col_expr(
             M::LastReadSeq,
-            per_sender(&|(seq, _)| seq, Expr::col(M::LastReadSeq).into()),
+            per_sender(&|seq| seq, Expr::col(M::LastReadSeq).into()),
         )
         .col_expr(
             M::LastDeliveredSeq,
-            per_sender(&|(seq, _)| seq, Expr::col(M::LastDeliveredSeq).into()),
+            per_sender(&|seq| seq, Expr::col(M::LastDeliveredSeq).into()),
         )
-        .col_expr(
-            M::UnreadCount,
-            per_sender(&|(_, after)| after, Expr::col(M::UnreadCount).add(added)),
-        )
+        .col_expr(M::UnreadCount, unread)
         // Read up to their own message: the sender's mentions too.
         .col_expr(
             M::UnreadMentions,

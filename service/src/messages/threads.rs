@@ -19,6 +19,7 @@ use sea_orm::{
 
 use crate::{
     Service, Viewer,
+    accounts::hides_blocked,
     conversations::history_floor,
     error::{Error, Result},
     page::{Page, PageArgs, Window},
@@ -113,6 +114,7 @@ impl Service {
         let rows = message::Entity::find()
             .filter(message::Column::ThreadRootId.eq(root.id))
             .filter(message::Column::Seq.gte(floor))
+            .filter(hides_blocked(viewer.user_id))
             .filter(message::Column::Seq.gt(after.unwrap_or(0)))
             .order_by_asc(message::Column::Seq)
             .limit(limit + 1)
@@ -121,8 +123,24 @@ impl Service {
         Ok(Page::forward(rows, limit, after.is_some()))
     }
 
-    /// Messages by id, for batch loading (reply targets). The caller must
-    /// already have checked that the viewer may see them.
+    /// Messages by id that `viewer_id` may see (not from someone they
+    /// block), for batch loading (reply targets). The caller must already
+    /// have checked that the viewer may see their conversations.
+    pub async fn visible_messages_by_ids(
+        &self,
+        viewer_id: Option<i64>,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, message::Model>> {
+        let mut found = self.messages_by_ids(ids).await?;
+        if let Some(viewer_id) = viewer_id {
+            let blocked = self.blocked_by(viewer_id).await?;
+            found.retain(|_, m| m.sender_id.is_none_or(|s| !blocked.contains(&s)));
+        }
+        Ok(found)
+    }
+
+    /// Messages by id, for batch loading. The caller must already have
+    /// checked that the viewer may see them.
     pub async fn messages_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, message::Model>> {
         Ok(message::Entity::find()
             .filter(message::Column::Id.is_in(ids.iter().copied()))

@@ -381,6 +381,88 @@ fn rows() -> Vec<Row> {
             signed_in(FORBID),
         )
         .host(Yes),
+        // Moderation (more in tests/api/moderation.rs): blocking is each
+        // person's own; bans are for managers; reports are for whoever
+        // sees the message; the queue, the reads and the audit log are the
+        // admin key's.
+        row("Query.blockedUsers", "{ blockedUsers { id } }", signed_in(Yes)),
+        row(
+            "Mutation.blockUser",
+            "mutation($x: ID!) { blockUser(userId: $x) { id } }",
+            signed_in(Yes),
+        ),
+        row(
+            "Mutation.unblockUser",
+            "mutation($x: ID!) { unblockUser(userId: $x) { id } }",
+            signed_in(Yes),
+        ),
+        row(
+            "Query.bans",
+            "query($c: ID!) { bans(conversationId: $c) { reason } }",
+            managers(),
+        )
+        .host(Yes),
+        row(
+            "Mutation.banMember",
+            "mutation($c: ID!, $x: ID!) { banMember(conversationId: $c, userId: $x, reason: \"spam\") { reason } }",
+            managers(),
+        )
+        .host(Yes)
+        .destructive(),
+        row(
+            "Mutation.unbanMember",
+            "mutation($c: ID!, $x: ID!) { unbanMember(conversationId: $c, userId: $x) }",
+            managers(),
+        )
+        .host(Yes),
+        row(
+            "Mutation.reportMessage",
+            "mutation($m: ID!) { reportMessage(messageId: $m, reason: \"spam\") { id } }",
+            member_only(),
+        ),
+        row(
+            "Query.reports",
+            "{ reports { nodes { id reason } } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        // No such report: people are refused before the id is looked at.
+        row(
+            "Mutation.resolveReport",
+            "mutation { resolveReport(id: \"UmVwb3J0Ojk5OTk5OTk\", resolution: \"ok\") { id } }",
+            signed_in(FORBID),
+        )
+        .host(MISSING),
+        row(
+            "Query.adminConversation",
+            "query($c: ID!) { adminConversation(id: $c) { id title } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        row(
+            "Query.adminMessages",
+            "query($c: ID!) { adminMessages(conversationId: $c) { nodes { id body } } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        row(
+            "Query.adminMessage",
+            "query($m: ID!) { adminMessage(id: $m) { id body } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        row(
+            "Query.adminUser",
+            "query($u: ID!) { adminUser(id: $u) { id } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        row(
+            "Query.auditLog",
+            "{ auditLog { nodes { action } } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
         // Subscriptions run over the WebSocket (see `run_subscription`).
         row(
             "Subscription.events",

@@ -23,6 +23,7 @@ mod live;
 mod mentions;
 mod message_actions;
 mod messages;
+mod moderation;
 mod persisted_queries;
 mod privacy;
 mod profile;

@@ -218,9 +218,10 @@ impl Conversation {
                 .cloned()
                 .map(|(m, sender)| Message(m, sender)));
         }
+        let viewer = member_view(ctx)?.map(|v| v.user_id);
         Ok(loaders(ctx)?
             .last_messages
-            .load_one(self.0.id)
+            .load_one((viewer, self.0.id))
             .await?
             .map(|(m, sender)| Message(m, sender)))
     }

@@ -161,7 +161,7 @@ impl ConversationQuery {
         let service = service(ctx)?;
         let found = match ids::decode_any(&id, "id")? {
             // Sessions are listed by `sessions`; they are not nodes.
-            (Kind::Session, _) => Ok(None),
+            (Kind::Session | Kind::Report, _) => Ok(None),
             (Kind::User, id) => service
                 .user(&viewer, id)
                 .await
@@ -307,7 +307,10 @@ async fn prefetch(
         },
         async {
             match wants("lastMessage") {
-                true => service.last_messages(&ids).await.map(Some),
+                true => service
+                    .last_messages(Some(viewer.user_id), &ids)
+                    .await
+                    .map(Some),
                 false => Ok(None),
             }
         },

@@ -177,12 +177,17 @@ impl Message {
             return Ok(None);
         };
         let loaders = loaders(ctx)?;
-        let Some(target) = loaders.messages.load_one(target).await? else {
+        let viewer = member_view(ctx)?;
+        let Some(target) = loaders
+            .messages
+            .load_one((viewer.map(|v| v.user_id), target))
+            .await?
+        else {
             return Ok(None);
         };
         // A reply after the viewer joined may answer a message from before,
         // which a since-joined group's history hides from them.
-        if let Some(viewer) = member_view(ctx)? {
+        if let Some(viewer) = viewer {
             let floor = loaders
                 .history_floors
                 .load_one((viewer.user_id, target.conversation_id))

@@ -30,6 +30,7 @@ use super::{
 };
 use crate::{
     Service, Viewer,
+    accounts::hides_blocked_sql,
     error::{Error, Result},
     page::Page,
     validate::{self, SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX},
@@ -282,8 +283,11 @@ fn candidates(
     };
     let visible = VISIBLE_CONVERSATIONS.replace("{user}", &sql.bind(user_id));
     let hidden = HIDDEN_HISTORY.replace("{user}", &sql.bind(user_id));
+    // Messages of people the viewer blocks are not theirs to find.
+    let unblocked = hides_blocked_sql(&sql.bind(user_id));
     let mut filter = format!(
-        "{matches} AND m.kind <> 'system' AND m.deleted_at IS NULL AND m.conversation_id IN ({visible}) AND {hidden}"
+        "{matches} AND m.kind <> 'system' AND m.deleted_at IS NULL AND m.conversation_id IN ({visible}) \
+         AND {hidden} AND {unblocked}"
     );
     if let Some(conversation_id) = conversation_id {
         filter += &format!(" AND m.conversation_id = {}", sql.bind(conversation_id));
