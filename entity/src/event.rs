@@ -54,6 +54,9 @@ pub enum Kind {
     MemberRemoved,
     #[sea_orm(string_value = "member_role_changed")]
     MemberRoleChanged,
+    /// `user_id` was mentioned in `message_id`.
+    #[sea_orm(string_value = "mention")]
+    Mention,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub mod message_edit;
 pub mod reaction;
 pub mod session;
 pub mod user;
+pub mod webhook_endpoint;
 
 pub mod prelude {
     pub use super::conversation::Entity as Conversation;

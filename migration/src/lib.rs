@@ -12,6 +12,7 @@ mod m20261123_000006_message_search;
 mod m20261123_000007_events;
 mod m20261123_000008_delivery;
 mod m20261123_000009_search_prefix_4;
+mod m20261208_000100_webhooks;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_events::Migration),
             Box::new(m20261123_000008_delivery::Migration),
             Box::new(m20261123_000009_search_prefix_4::Migration),
+            Box::new(m20261208_000100_webhooks::Migration),
         ]
     }
 }

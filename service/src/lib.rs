@@ -25,6 +25,9 @@
 //!                 log), stream.rs (the `events` subscription), cluster.rs
 //!                 (LISTEN/NOTIFY between instances on PostgreSQL)
 //! live/           typing.rs, presence.rs, delivery.rs (receipts)
+//! webhooks/       endpoints.rs (the host app's), worker.rs (leases and
+//!                 delivery tasks), outbound.rs (HTTP, SSRF, signing),
+//!                 payload.rs, kinds.rs, offline.rs, settings.rs
 //! ```
 //!
 //! Callers name the domain (`service::conversations::CreateGroup`), not
@@ -55,6 +58,8 @@ pub mod page;
 mod time;
 /// The form and limit of every input value.
 pub mod validate;
+/// Webhook endpoints and their deliveries.
+pub mod webhooks;
 
 use std::{
     sync::{
@@ -104,6 +109,8 @@ pub struct Settings {
     /// its users count as offline (it sends a heartbeat every third of
     /// this).
     pub presence_expiry: Duration,
+    /// Webhook deliveries: address rules, time limits, retries.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for Settings {
@@ -120,6 +127,7 @@ impl Default for Settings {
             rate_limits: accounts::RateLimits::default(),
             max_concurrent_hashes: 2,
             presence_expiry: Duration::from_secs(15),
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -189,6 +197,7 @@ pub struct Service {
     presence: live::Presence,
     deliveries: live::Deliveries,
     limiters: accounts::Limiters,
+    webhooks: webhooks::Hub,
 }
 
 impl Service {
@@ -216,14 +225,19 @@ impl Service {
             _ => None,
         };
         let (deliveries, ended) = live::Deliveries::new();
+        let presence = live::Presence::start(&bus, settings.presence_expiry);
+        let hub = webhooks::Hub::new(&settings.webhooks, bus.origin());
+        let probe = webhooks::OfflineProbe::new(presence.clone(), hub.wanted());
+        hub.start(db.clone(), write_lock.clone(), bus.clone(), probe.clone());
         let service = Self {
-            lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
+            lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock, probe),
             log,
             cluster,
             streams: messages::Streams::default(),
             write_lock,
             typing: live::Typing::start(&bus, settings.typing_timeout),
-            presence: live::Presence::start(&bus, settings.presence_expiry),
+            presence,
+            webhooks: hub,
             deliveries,
             limiters: accounts::Limiters::start(&settings.rate_limits),
             passwords: accounts::Hasher::new(settings.max_concurrent_hashes),

@@ -482,6 +482,9 @@ impl From<Followed> for Event {
                     EventKind::MemberRoleChanged => {
                         Event::MemberRoleChanged(MemberRoleChangedEvent(logged))
                     }
+                    // Not logged on this branch; the mentions work gives it
+                    // its own event type.
+                    EventKind::Mention => Event::MessageAdded(MessageAddedEvent(logged)),
                 }
             }
             Followed::Unread {

@@ -13,6 +13,7 @@ pub enum Kind {
     Conversation,
     Message,
     Session,
+    WebhookEndpoint,
 }
 
 impl Kind {
@@ -22,6 +23,7 @@ impl Kind {
             Kind::Conversation => "Conversation",
             Kind::Message => "Message",
             Kind::Session => "Session",
+            Kind::WebhookEndpoint => "WebhookEndpoint",
         }
     }
 }

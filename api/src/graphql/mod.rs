@@ -27,6 +27,8 @@ mod paging;
 pub mod request;
 /// `DateTime` and `JSON`, described for clients.
 pub mod scalars;
+/// The host app's webhook endpoints.
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
@@ -40,6 +42,7 @@ use self::{
     events::EventSubscription,
     live::LiveMutation,
     loaders::Loaders,
+    webhooks::{WebhookMutation, WebhookQuery},
     messages::{
         MessageActionMutation, MessageMutation, MessageSubscription, RichMessageMutation,
         SearchQuery,
@@ -47,7 +50,13 @@ use self::{
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, ConversationQuery, SessionQuery, SearchQuery);
+pub struct Query(
+    UserQuery,
+    ConversationQuery,
+    SessionQuery,
+    SearchQuery,
+    WebhookQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -61,6 +70,7 @@ pub struct Mutation(
     LiveMutation,
     MessageActionMutation,
     HostAppMutation,
+    WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -124,6 +134,17 @@ pub fn build_schema(service: Option<Service>, limits: &SchemaLimits) -> AppSchem
         builder = builder.data(Loaders::new(&service)).data(service);
     }
     builder.finish()
+}
+
+/// Ids in webhook payloads: the same global ids the API uses.
+pub fn webhook_id(kind: service::webhooks::IdKind, id: i64) -> String {
+    use service::webhooks::IdKind;
+    let kind = match kind {
+        IdKind::User => ids::Kind::User,
+        IdKind::Conversation => ids::Kind::Conversation,
+        IdKind::Message => ids::Kind::Message,
+    };
+    ids::encode(kind, id).0
 }
 
 /// The SDL that `schema.graphql` must match.

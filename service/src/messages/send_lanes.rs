@@ -39,6 +39,7 @@ use crate::{
     messages::Content,
     messages::join_thread,
     time::now,
+    webhooks::OfflineProbe,
 };
 
 /// Most sends one commit carries: enough to amortize the fsync, few enough
@@ -90,6 +91,7 @@ impl Lanes {
         bus: &EventBus,
         log: &EventLog,
         lock: &WriteLock,
+        probe: OfflineProbe,
     ) -> Self {
         let lanes = (0..count.max(1))
             .map(|_| {
@@ -99,6 +101,7 @@ impl Lanes {
                     bus: bus.clone(),
                     log: log.clone(),
                     lock: lock.clone(),
+                    probe: probe.clone(),
                 };
                 tokio::spawn(lane.run(rx));
                 tx
@@ -126,6 +129,8 @@ struct Lane {
     bus: EventBus,
     log: EventLog,
     lock: WriteLock,
+    /// Who of the recipients is offline, for webhooks.
+    probe: OfflineProbe,
 }
 
 impl Lane {
@@ -202,13 +207,16 @@ impl Lane {
                 }
                 by_client_id.insert(key, index);
             }
-            match store_one(&txn, d).await {
-                Ok(message) => {
-                    added.push(
+            match store_one(&txn, d, &self.probe).await {
+                Ok((message, offline)) => {
+                    let mut event =
                         NewEvent::new(message.conversation_id, entity::event::Kind::MessageAdded)
                             .message(message.id)
-                            .user(d.viewer.user_id),
-                    );
+                            .user(d.viewer.user_id);
+                    if let Some(offline) = offline {
+                        event = event.data(serde_json::json!({ "offline": offline }));
+                    }
+                    added.push(event);
                     stored.push(Stored::Message(message));
                 }
                 Err(err) => {
@@ -252,8 +260,13 @@ enum Failure {
     Batch(sea_orm::DbErr),
 }
 
-/// The statements of one send, inside the batch's transaction.
-async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model> {
+/// The statements of one send, inside the batch's transaction; with the
+/// recipients who are offline, when webhooks want them.
+async fn store_one(
+    txn: &crate::db::WriteTx,
+    d: &Draft,
+    probe: &OfflineProbe,
+) -> Result<(message::Model, Option<Vec<i64>>)> {
     // The seq bump comes first: it takes the conversation's lock, so
     // concurrent senders get consecutive seqs, and a message with seq n
     // commits only after n-1.
@@ -295,6 +308,7 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
     if !members.iter().any(|m| m.user_id == me) {
         return Err(Error::NotFound("conversation"));
     }
+    let offline = probe.offline(me, members.iter().map(|m| m.user_id));
     // A group created without a title is named by its first message
     // with words (a bare image or an empty streamed start leaves it to
     // the next one).
@@ -314,7 +328,7 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         Some(target) => Some(join_thread(&**txn, d.conversation_id, target, created_at).await?),
         None => None,
     };
-    Ok(message::ActiveModel {
+    let message = message::ActiveModel {
         conversation_id: Set(d.conversation_id),
         seq: Set(seq),
         sender_id: Set(Some(d.viewer.user_id)),
@@ -331,5 +345,6 @@ async fn store_one(txn: &crate::db::WriteTx, d: &Draft) -> Result<message::Model
         ..Default::default()
     }
     .insert(&**txn)
-    .await?)
+    .await?;
+    Ok((message, offline))
 }

@@ -1,0 +1,45 @@
+//! Who of a new message's recipients had no live socket when it was
+//! stored: written into the `message_added` event (`data.offline`) while
+//! some endpoint wants message events, so that a delivery hours later
+//! still names the people who were offline at the time.
+//!
+//! "Live socket" is the presence of `live::presence`: this instance's
+//! sockets and, on PostgreSQL, every other instance's as their rosters
+//! last said.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use crate::live::Presence;
+
+#[derive(Clone)]
+pub(crate) struct OfflineProbe {
+    presence: Presence,
+    /// Set while some endpoint takes `message.added`.
+    wanted: Arc<AtomicBool>,
+}
+
+impl OfflineProbe {
+    pub fn new(presence: Presence, wanted: Arc<AtomicBool>) -> Self {
+        Self { presence, wanted }
+    }
+
+    /// The members other than `sender` who are offline now, when anyone
+    /// wants to know; `None` otherwise (nothing is written).
+    pub fn offline(&self, sender: i64, members: impl Iterator<Item = i64>) -> Option<Vec<i64>> {
+        if !self.wanted.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(self.offline_now(Some(sender), members))
+    }
+
+    /// The members other than `sender` who are offline now.
+    pub fn offline_now(&self, sender: Option<i64>, members: impl Iterator<Item = i64>) -> Vec<i64> {
+        members
+            .filter(|id| Some(*id) != sender)
+            .filter(|id| !self.presence.is_online(*id))
+            .collect()
+    }
+}
