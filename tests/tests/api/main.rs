@@ -28,4 +28,5 @@ mod search;
 mod security;
 mod subscriptions;
 mod websocket;
+mod webhooks;
 mod websocket_clients;
