@@ -29,7 +29,10 @@ use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
 };
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::{
+    sync::{Notify, broadcast, watch},
+    time::Instant,
+};
 
 use super::{
     EventType, OfflineProbe, WebhookSettings,
@@ -43,6 +46,9 @@ use crate::{
     events::{EventBus, READ_BATCH},
     time::now,
 };
+
+/// How often a draining backlog writes its cursor.
+const CURSOR_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 struct Inner {
     settings: WebhookSettings,
@@ -288,6 +294,7 @@ impl Ctx {
         }
         let types = parse_list(&row.event_types);
         let mut cursor = row.cursor;
+        let mut stored = (row.cursor, Instant::now());
         for event in &events {
             let Some((ty, body)) = self.prepare(&row, &types, event).await? else {
                 cursor = event.id;
@@ -296,15 +303,21 @@ impl Ctx {
             match self.deliver(&row, cursor, event.id, ty, body).await? {
                 Outcome::Delivered => {
                     cursor = event.id;
-                    if !self.advance(id, cursor).await? {
-                        return Ok(false);
+                    // Written at most every CURSOR_EVERY while a backlog
+                    // drains (a crash resends that much, with the same
+                    // ids), and always at the end of a batch.
+                    if stored.1.elapsed() >= CURSOR_EVERY {
+                        if !self.advance(id, cursor).await? {
+                            return Ok(false);
+                        }
+                        stored = (cursor, Instant::now());
                     }
                 }
                 Outcome::Stop => return Ok(false),
                 Outcome::Reload => return Ok(true),
             }
         }
-        if cursor != row.cursor && !self.advance(id, cursor).await? {
+        if cursor != stored.0 && !self.advance(id, cursor).await? {
             return Ok(false);
         }
         Ok(true)
