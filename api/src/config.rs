@@ -142,7 +142,12 @@ pub struct Config {
     pub webhook_timeout: Duration,
 
     /// Most bytes of a webhook response read; the rest is dropped.
-    #[arg(long, env = "PARLEY_WEBHOOK_MAX_RESPONSE_BYTES", default_value_t = 65536, global = true)]
+    #[arg(
+        long,
+        env = "PARLEY_WEBHOOK_MAX_RESPONSE_BYTES",
+        default_value_t = 65536,
+        global = true
+    )]
     pub webhook_max_response_bytes: usize,
 
     /// Failed attempts in a row at one event before an endpoint pauses.

@@ -42,11 +42,11 @@ use self::{
     events::EventSubscription,
     live::LiveMutation,
     loaders::Loaders,
-    webhooks::{WebhookMutation, WebhookQuery},
     messages::{
         MessageActionMutation, MessageMutation, MessageSubscription, RichMessageMutation,
         SearchQuery,
     },
+    webhooks::{WebhookMutation, WebhookQuery},
 };
 
 #[derive(MergedObject, Default)]

@@ -75,11 +75,7 @@ pub(crate) fn parse_list(stored: &str) -> Vec<EventType> {
 }
 
 pub(crate) fn join_list(types: &[EventType]) -> String {
-    types
-        .iter()
-        .map(|t| t.name())
-        .collect::<Vec<_>>()
-        .join(",")
+    types.iter().map(|t| t.name()).collect::<Vec<_>>().join(",")
 }
 
 /// What a log event is, when that needs no further reading: `None` for

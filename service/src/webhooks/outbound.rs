@@ -88,8 +88,14 @@ pub(crate) fn check_url(url: &str, allow_private: bool) -> Result<()> {
     if allow_private {
         return Ok(());
     }
-    let refused = || Error::invalid("url", "must not point at a private, loopback or link-local address");
-    let parsed = url::Url::parse(url).map_err(|_| Error::invalid("url", "must be an http or https URL"))?;
+    let refused = || {
+        Error::invalid(
+            "url",
+            "must not point at a private, loopback or link-local address",
+        )
+    };
+    let parsed =
+        url::Url::parse(url).map_err(|_| Error::invalid("url", "must be an http or https URL"))?;
     match parsed.host() {
         Some(url::Host::Ipv4(ip)) if is_private(IpAddr::V4(ip)) => Err(refused()),
         Some(url::Host::Ipv6(ip)) if is_private(IpAddr::V6(ip)) => Err(refused()),

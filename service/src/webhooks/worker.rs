@@ -102,7 +102,13 @@ impl Hub {
     }
 
     /// Starts the supervisor; it and its tasks end with the service.
-    pub fn start(&self, db: DatabaseConnection, lock: WriteLock, bus: EventBus, probe: OfflineProbe) {
+    pub fn start(
+        &self,
+        db: DatabaseConnection,
+        lock: WriteLock,
+        bus: EventBus,
+        probe: OfflineProbe,
+    ) {
         let ctx = Ctx {
             db,
             lock,
@@ -129,7 +135,12 @@ async fn gone(stopped: &mut watch::Receiver<()>) {
 }
 
 async fn supervise(ctx: Ctx, mut stopped: watch::Receiver<()>) {
-    let mut tick = tokio::time::interval(ctx.hub.settings.poll.max(std::time::Duration::from_millis(10)));
+    let mut tick = tokio::time::interval(
+        ctx.hub
+            .settings
+            .poll
+            .max(std::time::Duration::from_millis(10)),
+    );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -183,7 +194,10 @@ impl Ctx {
         let until = at + chrono::Duration::from_std(self.settings().lease).unwrap_or_default();
         let txn = self.lock.begin(&self.db).await?;
         let leased = webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::LeaseOwner, Expr::value(self.owner()))
+            .col_expr(
+                webhook_endpoint::Column::LeaseOwner,
+                Expr::value(self.owner()),
+            )
             .col_expr(webhook_endpoint::Column::LeaseUntil, Expr::value(until))
             .filter(webhook_endpoint::Column::PausedAt.is_null())
             .filter(
@@ -224,7 +238,10 @@ impl Ctx {
     async fn release(&self) -> Result<()> {
         let txn = self.lock.begin(&self.db).await?;
         webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(
+                webhook_endpoint::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
             .filter(webhook_endpoint::Column::LeaseOwner.eq(self.owner()))
             .exec(&*txn)
             .await?;
@@ -451,7 +468,11 @@ impl Ctx {
             failures += 1;
             let pause = failures >= settings.max_attempts.max(1);
             tracing::info!(endpoint = row.id, event_id, failures, pause, %reason, "webhooks: delivery failed");
-            if !self.failed(row.id, cursor, failures, &reason, pause).await? || pause {
+            if !self
+                .failed(row.id, cursor, failures, &reason, pause)
+                .await?
+                || pause
+            {
                 return Ok(Outcome::Stop);
             }
             // The task's caller stops it here when the service goes.
@@ -484,18 +505,31 @@ impl Ctx {
     }
 
     /// Notes a failure (and the pause); false when no longer ours.
-    async fn failed(&self, id: i64, cursor: i64, failures: u32, reason: &str, pause: bool) -> Result<bool> {
+    async fn failed(
+        &self,
+        id: i64,
+        cursor: i64,
+        failures: u32,
+        reason: &str,
+        pause: bool,
+    ) -> Result<bool> {
         let at = now();
         let txn = self.lock.begin(&self.db).await?;
         let mut update = webhook_endpoint::Entity::update_many()
             .col_expr(webhook_endpoint::Column::Cursor, Expr::value(cursor))
-            .col_expr(webhook_endpoint::Column::Attempts, Expr::value(failures as i32))
+            .col_expr(
+                webhook_endpoint::Column::Attempts,
+                Expr::value(failures as i32),
+            )
             .col_expr(webhook_endpoint::Column::LastError, Expr::value(reason))
             .col_expr(webhook_endpoint::Column::LastErrorAt, Expr::value(at));
         if pause {
             update = update
                 .col_expr(webhook_endpoint::Column::PausedAt, Expr::value(at))
-                .col_expr(webhook_endpoint::Column::LeaseOwner, Expr::value(Option::<String>::None));
+                .col_expr(
+                    webhook_endpoint::Column::LeaseOwner,
+                    Expr::value(Option::<String>::None),
+                );
         }
         let done = update
             .filter(webhook_endpoint::Column::Id.eq(id))

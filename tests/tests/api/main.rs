@@ -27,6 +27,6 @@ mod schema;
 mod search;
 mod security;
 mod subscriptions;
-mod websocket;
 mod webhooks;
+mod websocket;
 mod websocket_clients;

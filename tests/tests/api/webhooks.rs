@@ -33,7 +33,12 @@ async fn spawn() -> Result<TestApp> {
 const CREATE: &str = "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret endpoint { id url eventTypes onlyOffline } } }";
 const LIST: &str = "{ webhookEndpoints { id url attempts lastError pausedAt backlog cursor } }";
 
-async fn register_endpoint(app: &TestApp, url: &str, types: &[&str], only_offline: bool) -> Result<String> {
+async fn register_endpoint(
+    app: &TestApp,
+    url: &str,
+    types: &[&str],
+    only_offline: bool,
+) -> Result<String> {
     let data = app
         .admin(
             CREATE,
@@ -90,16 +95,36 @@ async fn every_type_arrives_signed_in_order_with_offline_recipients() -> Result<
         .to_owned();
     let message = app.send(&ada, &group, "hello").await?;
     let m = message["id"].clone();
-    app.ok(&ada.token, "mutation($m: ID!) { editMessage(id: $m, body: \"hello!\") { id } }", json!({"m": m})).await?;
-    app.ok(&bob.token, "mutation($m: ID!) { addReaction(messageId: $m, emoji: \"👍\") { id } }", json!({"m": m})).await?;
-    app.ok(&ada.token, "mutation($m: ID!) { deleteMessage(id: $m) { id } }", json!({"m": m})).await?;
+    app.ok(
+        &ada.token,
+        "mutation($m: ID!) { editMessage(id: $m, body: \"hello!\") { id } }",
+        json!({"m": m}),
+    )
+    .await?;
+    app.ok(
+        &bob.token,
+        "mutation($m: ID!) { addReaction(messageId: $m, emoji: \"👍\") { id } }",
+        json!({"m": m}),
+    )
+    .await?;
+    app.ok(
+        &ada.token,
+        "mutation($m: ID!) { deleteMessage(id: $m) { id } }",
+        json!({"m": m}),
+    )
+    .await?;
     app.ok(
         &ada.token,
         "mutation($c: ID!, $u: ID!) { removeMember(conversationId: $c, userId: $u) { id } }",
         json!({"c": group, "u": cy.id}),
     )
     .await?;
-    app.ok(&ada.token, "mutation($c: ID!) { deleteConversation(id: $c) }", json!({"c": group})).await?;
+    app.ok(
+        &ada.token,
+        "mutation($c: ID!) { deleteConversation(id: $c) }",
+        json!({"c": group}),
+    )
+    .await?;
 
     // created; added (creation's joins are one created); the removal's
     // notice is a message too.
@@ -134,24 +159,42 @@ async fn every_type_arrives_signed_in_order_with_offline_recipients() -> Result<
         .as_array()
         .map(|m| m.iter().filter_map(|u| u["id"].as_str()).collect())
         .unwrap_or_default();
-    ensure!(members == [ada.id.as_str(), bob.id.as_str(), cy.id.as_str()], "{created}");
+    ensure!(
+        members == [ada.id.as_str(), bob.id.as_str(), cy.id.as_str()],
+        "{created}"
+    );
     ensure!(created["conversation"]["title"] == "g");
     let added = &got[1].json;
-    ensure!(added["message"]["id"] == m && added["message"]["sender"]["id"] == ada.id.as_str(), "{added}");
+    ensure!(
+        added["message"]["id"] == m && added["message"]["sender"]["id"] == ada.id.as_str(),
+        "{added}"
+    );
     // Bob had a socket open, Cy did not; the sender is no recipient.
     let offline: Vec<&str> = added["offlineRecipients"]
         .as_array()
         .map(|m| m.iter().filter_map(|u| u["id"].as_str()).collect())
         .unwrap_or_default();
     ensure!(offline == [cy.id.as_str()], "{added}");
-    ensure!(got[3].json["emoji"] == "👍" && got[3].json["added"] == true, "{}", got[3].json);
+    ensure!(
+        got[3].json["emoji"] == "👍" && got[3].json["added"] == true,
+        "{}",
+        got[3].json
+    );
     ensure!(got[3].json["user"]["id"] == bob.id.as_str());
     ensure!(got[6].json["reason"] == "removed" && got[6].json["user"]["id"] == cy.id.as_str());
-    ensure!(got[7].json["actor"]["id"] == ada.id.as_str(), "{}", got[7].json);
+    ensure!(
+        got[7].json["actor"]["id"] == ada.id.as_str(),
+        "{}",
+        got[7].json
+    );
     // Members added later are `member.added`, not a creation.
     let dee = app.register("dee").await?;
     let other = app
-        .ok(&ada.token, "mutation { createGroupConversation(input: {title: \"h\", memberIds: []}) { id } }", json!({}))
+        .ok(
+            &ada.token,
+            "mutation { createGroupConversation(input: {title: \"h\", memberIds: []}) { id } }",
+            json!({}),
+        )
         .await?["createGroupConversation"]["id"]
         .clone();
     app.ok(
@@ -166,7 +209,10 @@ async fn every_type_arrives_signed_in_order_with_offline_recipients() -> Result<
         "{:?}",
         types_of(&got)
     );
-    ensure!(got[10].json["user"]["id"] == dee.id.as_str() && got[10].json["actor"]["id"] == ada.id.as_str());
+    ensure!(
+        got[10].json["user"]["id"] == dee.id.as_str()
+            && got[10].json["actor"]["id"] == ada.id.as_str()
+    );
     Ok(())
 }
 
@@ -195,8 +241,16 @@ async fn a_receiver_failing_three_times_gets_each_event_once_in_order() -> Resul
     ensure!(hook.attempts() == 8, "{} attempts", hook.attempts());
     let list = app.admin(LIST, json!({})).await?;
     let endpoint = &list["webhookEndpoints"][0];
-    ensure!(endpoint["lastError"].as_str().is_some_and(|e| e.contains("HTTP 500")), "{endpoint}");
-    ensure!(endpoint["attempts"] == 0 && endpoint["backlog"] == 0 && endpoint["pausedAt"].is_null(), "{endpoint}");
+    ensure!(
+        endpoint["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("HTTP 500")),
+        "{endpoint}"
+    );
+    ensure!(
+        endpoint["attempts"] == 0 && endpoint["backlog"] == 0 && endpoint["pausedAt"].is_null(),
+        "{endpoint}"
+    );
     Ok(())
 }
 
@@ -216,8 +270,11 @@ async fn a_restart_mid_backlog_loses_nothing() -> Result<()> {
         let _ = stopped.await;
     }));
     let app = Remote::new(addr);
-    app.admin(CREATE, json!({"i": {"url": hook.url(), "eventTypes": ["MESSAGE_ADDED"], "secret": SECRET}}))
-        .await?;
+    app.admin(
+        CREATE,
+        json!({"i": {"url": hook.url(), "eventTypes": ["MESSAGE_ADDED"], "secret": SECRET}}),
+    )
+    .await?;
     let (a, c) = app.pair().await?;
     for n in 0..10 {
         app.send(&a, &c, &format!("m{n}")).await?;
@@ -248,10 +305,18 @@ async fn a_restart_mid_backlog_loses_nothing() -> Result<()> {
     let bodies: Vec<String> = seen
         .iter()
         .filter_map(|id| got.iter().find(|d| &d.event_id == id))
-        .map(|d| d.json["message"]["body"].as_str().unwrap_or_default().to_owned())
+        .map(|d| {
+            d.json["message"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect();
     let expected: Vec<String> = (0..10).map(|n| format!("m{n}")).collect();
-    ensure!(bodies == expected, "{bodies:?} ({before} before the restart)");
+    ensure!(
+        bodies == expected,
+        "{bodies:?} ({before} before the restart)"
+    );
     ensure!(got.len() <= 11, "{} deliveries", got.len());
     drop(db);
     Ok(())
@@ -309,7 +374,11 @@ impl Remote {
         let b = post("rolf").await?;
         let token = a["token"].as_str().unwrap_or_default().to_owned();
         let c = self
-            .gql(&token, "mutation($u: ID!) { openDirectConversation(userId: $u) { id } }", json!({"u": b["user"]["id"]}))
+            .gql(
+                &token,
+                "mutation($u: ID!) { openDirectConversation(userId: $u) { id } }",
+                json!({"u": b["user"]["id"]}),
+            )
             .await?["openDirectConversation"]["id"]
             .as_str()
             .unwrap_or_default()
@@ -353,13 +422,26 @@ async fn a_slow_receiver_does_not_slow_sends() -> Result<()> {
     let without = send_latencies(&app, 40).await?;
     let hook = Receiver::start().await?;
     hook.set_delay(Duration::from_secs(2));
-    register_endpoint(&app, &hook.url(), &["MESSAGE_ADDED", "CONVERSATION_CREATED"], false).await?;
+    register_endpoint(
+        &app,
+        &hook.url(),
+        &["MESSAGE_ADDED", "CONVERSATION_CREATED"],
+        false,
+    )
+    .await?;
     let with = send_latencies(&app, 40).await?;
     let (p_without, p_with) = (p99(&without), p99(&with));
     eprintln!("send p99 without webhooks {p_without:?}, with a 2 s receiver {p_with:?}");
-    ensure!(p_with < Duration::from_millis(500), "send p99 {p_with:?} with a slow receiver");
+    ensure!(
+        p_with < Duration::from_millis(500),
+        "send p99 {p_with:?} with a slow receiver"
+    );
     // The receiver is still on its first few requests.
-    ensure!(hook.deliveries().len() < 5, "{} delivered", hook.deliveries().len());
+    ensure!(
+        hook.deliveries().len() < 5,
+        "{} delivered",
+        hook.deliveries().len()
+    );
     Ok(())
 }
 
@@ -385,20 +467,35 @@ async fn private_addresses_are_refused_unless_allowed() -> Result<()> {
                 json!({"i": {"url": url, "eventTypes": ["MESSAGE_ADDED"]}}),
             )
             .await?;
-        ensure!(error_code(&response) == "BAD_USER_INPUT", "{url}: {response}");
-        ensure!(response["errors"][0]["extensions"]["field"] == "url", "{url}: {response}");
+        ensure!(
+            error_code(&response) == "BAD_USER_INPUT",
+            "{url}: {response}"
+        );
+        ensure!(
+            response["errors"][0]["extensions"]["field"] == "url",
+            "{url}: {response}"
+        );
     }
     // A public name is accepted (it is resolved, and checked, per request);
     // the secret is generated.
     let data = app
-        .admin(CREATE, json!({"i": {"url": "https://hooks.example.com/parley", "eventTypes": ["MENTION"]}}))
+        .admin(
+            CREATE,
+            json!({"i": {"url": "https://hooks.example.com/parley", "eventTypes": ["MENTION"]}}),
+        )
         .await?;
-    let secret = data["createWebhookEndpoint"]["secret"].as_str().unwrap_or_default();
+    let secret = data["createWebhookEndpoint"]["secret"]
+        .as_str()
+        .unwrap_or_default();
     ensure!(secret.starts_with("whsec_") && secret.len() > 30, "{data}");
     // A receiver on 127.0.0.1 is refused at registration...
     let hook = Receiver::start().await?;
     let response = app
-        .gql(Some(jwt::ADMIN_KEY), CREATE, json!({"i": {"url": hook.url(), "eventTypes": ["MESSAGE_ADDED"]}}))
+        .gql(
+            Some(jwt::ADMIN_KEY),
+            CREATE,
+            json!({"i": {"url": hook.url(), "eventTypes": ["MESSAGE_ADDED"]}}),
+        )
         .await?;
     ensure!(error_code(&response) == "BAD_USER_INPUT", "{response}");
     // ...and allowed with the setting.
@@ -431,19 +528,37 @@ async fn an_endpoint_that_keeps_failing_pauses_and_resumes() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ensure!(!endpoint["pausedAt"].is_null(), "not paused: {endpoint}");
-    ensure!(endpoint["attempts"] == 3 && endpoint["backlog"] == 2, "{endpoint}");
-    ensure!(endpoint["lastError"].as_str().is_some_and(|e| e.contains("HTTP 500")), "{endpoint}");
+    ensure!(
+        endpoint["attempts"] == 3 && endpoint["backlog"] == 2,
+        "{endpoint}"
+    );
+    ensure!(
+        endpoint["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("HTTP 500")),
+        "{endpoint}"
+    );
     ensure!(hook.attempts() == 3, "{} attempts", hook.attempts());
     // Paused: sends still work, nothing is tried.
     app.send(&a, &c, "three").await?;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    ensure!(hook.attempts() == 3, "{} attempts while paused", hook.attempts());
+    ensure!(
+        hook.attempts() == 3,
+        "{} attempts while paused",
+        hook.attempts()
+    );
 
     hook.fail_next(0);
     let resumed = app
-        .admin("mutation($i: ID!) { resumeWebhookEndpoint(id: $i) { pausedAt attempts } }", json!({"i": id}))
+        .admin(
+            "mutation($i: ID!) { resumeWebhookEndpoint(id: $i) { pausedAt attempts } }",
+            json!({"i": id}),
+        )
         .await?;
-    ensure!(resumed["resumeWebhookEndpoint"]["pausedAt"].is_null(), "{resumed}");
+    ensure!(
+        resumed["resumeWebhookEndpoint"]["pausedAt"].is_null(),
+        "{resumed}"
+    );
     let got = hook.wait_for(3, WAIT).await?;
     let bodies: Vec<&str> = got
         .iter()
@@ -473,8 +588,16 @@ async fn only_offline_gets_messages_someone_missed() -> Result<()> {
     }
     app.send(&a, &c, "missed").await?;
     let got = hook.wait_for(1, WAIT).await?;
-    ensure!(got[0].json["message"]["body"] == "missed", "{:?}", got[0].json);
-    ensure!(got[0].json["offlineRecipients"][0]["id"] == b.id.as_str(), "{:?}", got[0].json);
+    ensure!(
+        got[0].json["message"]["body"] == "missed",
+        "{:?}",
+        got[0].json
+    );
+    ensure!(
+        got[0].json["offlineRecipients"][0]["id"] == b.id.as_str(),
+        "{:?}",
+        got[0].json
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     ensure!(hook.deliveries().len() == 1);
     // Updating and deleting.
@@ -485,8 +608,16 @@ async fn only_offline_gets_messages_someone_missed() -> Result<()> {
             json!({"i": id}),
         )
         .await?;
-    ensure!(updated["updateWebhookEndpoint"]["eventTypes"] == json!(["MESSAGE_ADDED", "REACTION"]), "{updated}");
-    let deleted = app.admin("mutation($i: ID!) { deleteWebhookEndpoint(id: $i) }", json!({"i": id})).await?;
+    ensure!(
+        updated["updateWebhookEndpoint"]["eventTypes"] == json!(["MESSAGE_ADDED", "REACTION"]),
+        "{updated}"
+    );
+    let deleted = app
+        .admin(
+            "mutation($i: ID!) { deleteWebhookEndpoint(id: $i) }",
+            json!({"i": id}),
+        )
+        .await?;
     ensure!(deleted["deleteWebhookEndpoint"] == true);
     ensure!(app.admin(LIST, json!({})).await?["webhookEndpoints"] == json!([]));
     Ok(())

@@ -42,7 +42,8 @@ pub async fn run(ctx: &Ctx, pg_url: &str) -> Result<Vec<Row>> {
     let gids: Vec<String> = ids.iter().map(|id| conversation_gid(*id)).collect();
     let url = target.graphql_url();
     let send = |worker: usize, i: usize| {
-        send_timed(&ctx.http, &url, &users[worker].token, &gids[i % gids.len()]).map(|s| s.map(drop))
+        send_timed(&ctx.http, &url, &users[worker].token, &gids[i % gids.len()])
+            .map(|s| s.map(drop))
     };
 
     let (off_h, off_elapsed) = drive(clients, total, send).await?;
@@ -59,16 +60,17 @@ pub async fn run(ctx: &Ctx, pg_url: &str) -> Result<Vec<Row>> {
     let started = Instant::now();
     let (on_h, on_elapsed) = drive(clients, total, send).await?;
     let delivered_during = receiver.deliveries().len();
-    let got = receiver
-        .wait_for(total, Duration::from_secs(600))
-        .await?;
+    let got = receiver.wait_for(total, Duration::from_secs(600)).await?;
     let delivered_elapsed = started.elapsed();
     let mut ids: Vec<&str> = got.iter().map(|d| d.event_id.as_str()).collect();
     ids.dedup();
     if ids.len() < total {
         bail!("{} of {total} deliveries", ids.len());
     }
-    let setting = format!("{clients} clients, {conversations} conversations ({:?})", ctx.db);
+    let setting = format!(
+        "{clients} clients, {conversations} conversations ({:?})",
+        ctx.db
+    );
     let off = Row::new("webhooks", format!("send, no endpoint, {setting}"))
         .latencies(&off_h)
         .rate(total as u64, off_elapsed);
@@ -77,7 +79,10 @@ pub async fn run(ctx: &Ctx, pg_url: &str) -> Result<Vec<Row>> {
         .rate(total as u64, on_elapsed)
         .rss(&target);
     let ratio = on.rate / off.rate.max(1e-9);
-    let on = on.judge(format!("{:.0}% of the rate without (>=70%)", ratio * 100.0), ratio >= 0.7);
+    let on = on.judge(
+        format!("{:.0}% of the rate without (>=70%)", ratio * 100.0),
+        ratio >= 0.7,
+    );
     let mut deliveries = Row::new(
         "webhooks",
         format!("deliveries to 127.0.0.1 ({delivered_during} during the sends)"),
