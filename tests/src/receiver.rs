@@ -139,14 +139,22 @@ impl Receiver {
             .clone()
     }
 
+    /// How many deliveries arrived (without copying them).
+    pub fn count(&self) -> usize {
+        self.state
+            .deliveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
     /// Waits until at least `n` deliveries arrived; all of them.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Result<Vec<Delivery>> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let arrived = self.state.arrived.notified();
-            let got = self.deliveries();
-            if got.len() >= n {
-                return Ok(got);
+            if self.count() >= n {
+                return Ok(self.deliveries());
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
                 let got = self.deliveries();

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail, ensure};
 use parley_tests::{
-    TestApp, TestDb, decode_id, error_code, jwt,
+    TestApp, TestDb, decode_id, error_code,
+    instance::Instance,
+    jwt,
     receiver::{Delivery, Receiver, verify},
     spawn_app_with,
 };
@@ -620,5 +622,97 @@ async fn only_offline_gets_messages_someone_missed() -> Result<()> {
         .await?;
     ensure!(deleted["deleteWebhookEndpoint"] == true);
     ensure!(app.admin(LIST, json!({})).await?["webhookEndpoints"] == json!([]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn instances_share_an_endpoint_and_one_dying_loses_nothing() -> Result<()> {
+    let admin_url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => {
+            println!("instances_share_an_endpoint...: PostgreSQL only; set TEST_DATABASE_URL");
+            return Ok(());
+        }
+    };
+    let db = TestDb::postgres(admin_url).await?;
+    let url = db.url();
+    let settings = [
+        ("PARLEY_ADMIN_KEY", jwt::ADMIN_KEY),
+        ("PARLEY_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("PARLEY_WEBHOOK_POLL", "100ms"),
+        ("PARLEY_WEBHOOK_LEASE", "1s"),
+        ("PARLEY_WEBHOOK_BACKOFF_BASE", "50ms"),
+        ("PARLEY_WEBHOOK_BACKOFF_MAX", "200ms"),
+    ];
+    let mut a = Instance::start(&url, &settings).await?;
+    let mut b = Instance::start(&url, &settings).await?;
+    let hook = Receiver::start().await?;
+    a.ok(
+        jwt::ADMIN_KEY,
+        CREATE,
+        json!({"i": {"url": hook.url(), "eventTypes": ["MESSAGE_ADDED"], "secret": SECRET}}),
+    )
+    .await?;
+    let s = a.register("sid").await?;
+    let r = a.register("rae").await?;
+    let c = a
+        .ok(
+            &s.token,
+            "mutation($u: ID!) { openDirectConversation(userId: $u) { id } }",
+            json!({"u": r.id}),
+        )
+        .await?["openDirectConversation"]["id"]
+        .clone();
+    let send = "mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, body: $b}) { id } }";
+    let mut n = 0;
+    let mut sent = Vec::new();
+    for instance in [&a, &b] {
+        for _ in 0..5 {
+            instance
+                .ok(&s.token, send, json!({"c": c, "b": format!("m{n}")}))
+                .await?;
+            sent.push(format!("m{n}"));
+            n += 1;
+        }
+    }
+    hook.wait_for(10, WAIT).await?;
+    // Whichever holds the endpoint, one of the two deaths below is its:
+    // the other instance takes over once the lease runs out.
+    a.kill().await?;
+    for _ in 0..5 {
+        b.ok(&s.token, send, json!({"c": c, "b": format!("m{n}")}))
+            .await?;
+        sent.push(format!("m{n}"));
+        n += 1;
+    }
+    hook.wait_for(15, WAIT).await?;
+    let third = Instance::start(&url, &settings).await?;
+    b.kill().await?;
+    for _ in 0..5 {
+        third
+            .ok(&s.token, send, json!({"c": c, "b": format!("m{n}")}))
+            .await?;
+        sent.push(format!("m{n}"));
+        n += 1;
+    }
+    let got = hook.wait_for(20, WAIT).await?;
+    let mut seen: Vec<&str> = Vec::new();
+    for d in &got {
+        if !seen.contains(&d.event_id.as_str()) {
+            seen.push(&d.event_id);
+        }
+    }
+    let bodies: Vec<String> = seen
+        .iter()
+        .filter_map(|id| got.iter().find(|d| d.event_id == *id))
+        .map(|d| {
+            d.json["message"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    ensure!(bodies == sent, "{bodies:?}");
+    ensure!(got.len() <= 22, "{} deliveries for 20 events", got.len());
     Ok(())
 }

@@ -59,7 +59,7 @@ pub async fn run(ctx: &Ctx, pg_url: &str) -> Result<Vec<Row>> {
     .await?;
     let started = Instant::now();
     let (on_h, on_elapsed) = drive(clients, total, send).await?;
-    let delivered_during = receiver.deliveries().len();
+    let delivered_during = receiver.count();
     let got = receiver.wait_for(total, Duration::from_secs(600)).await?;
     let delivered_elapsed = started.elapsed();
     let mut ids: Vec<&str> = got.iter().map(|d| d.event_id.as_str()).collect();
