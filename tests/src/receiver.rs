@@ -148,6 +148,36 @@ impl Receiver {
             .len()
     }
 
+    /// Different event ids delivered (a redelivery counts once).
+    pub fn unique(&self) -> usize {
+        let deliveries = self
+            .state
+            .deliveries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let ids: std::collections::HashSet<&str> =
+            deliveries.iter().map(|d| d.event_id.as_str()).collect();
+        ids.len()
+    }
+
+    /// Waits until `n` different events arrived; every delivery.
+    pub async fn wait_for_unique(&self, n: usize, within: Duration) -> Result<Vec<Delivery>> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let arrived = self.state.arrived.notified();
+            if self.unique() >= n {
+                return Ok(self.deliveries());
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() && self.unique() < n {
+                bail!(
+                    "{} of {n} events within {within:?} ({} deliveries)",
+                    self.unique(),
+                    self.count()
+                );
+            }
+        }
+    }
+
     /// Waits until at least `n` deliveries arrived; all of them.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Result<Vec<Delivery>> {
         let deadline = tokio::time::Instant::now() + within;

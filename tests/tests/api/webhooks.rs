@@ -295,7 +295,7 @@ async fn a_restart_mid_backlog_loses_nothing() -> Result<()> {
     }));
     let _ = addr;
     hook.set_delay(Duration::ZERO);
-    let got = hook.wait_for(10, WAIT).await?;
+    let got = hook.wait_for_unique(10, WAIT).await?;
     // At least once: the request in flight at the stop may come again,
     // with the same event id; in order, and none missing.
     let mut seen = Vec::new();
@@ -319,7 +319,8 @@ async fn a_restart_mid_backlog_loses_nothing() -> Result<()> {
         bodies == expected,
         "{bodies:?} ({before} before the restart)"
     );
-    ensure!(got.len() <= 11, "{} deliveries", got.len());
+    // Resent: at most what was in flight and the last cursor write behind.
+    ensure!(got.len() <= 13, "{} deliveries", got.len());
     drop(db);
     Ok(())
 }
@@ -433,10 +434,20 @@ async fn a_slow_receiver_does_not_slow_sends() -> Result<()> {
     .await?;
     let with = send_latencies(&app, 40).await?;
     let (p_without, p_with) = (p99(&without), p99(&with));
-    eprintln!("send p99 without webhooks {p_without:?}, with a 2 s receiver {p_with:?}");
+    let median = with[with.len() / 2];
+    eprintln!(
+        "send p99 without webhooks {p_without:?}, with a 2 s receiver {p_with:?} (median {median:?})"
+    );
+    // A send that waited for a delivery would take 2 s. The bound is
+    // loose for a loaded machine: 500 ms, or twice the p99 without.
     ensure!(
-        p_with < Duration::from_millis(500),
-        "send p99 {p_with:?} with a slow receiver"
+        median < Duration::from_secs(1),
+        "send median {median:?} with a slow receiver"
+    );
+    let bound = Duration::from_millis(500).max(p_without * 2);
+    ensure!(
+        p_with < bound,
+        "send p99 {p_with:?} with a slow receiver, {p_without:?} without"
     );
     // The receiver is still on its first few requests.
     ensure!(
@@ -675,7 +686,7 @@ async fn instances_share_an_endpoint_and_one_dying_loses_nothing() -> Result<()>
             n += 1;
         }
     }
-    hook.wait_for(10, WAIT).await?;
+    hook.wait_for_unique(10, WAIT).await?;
     // Whichever holds the endpoint, one of the two deaths below is its:
     // the other instance takes over once the lease runs out.
     a.kill().await?;
@@ -685,7 +696,7 @@ async fn instances_share_an_endpoint_and_one_dying_loses_nothing() -> Result<()>
         sent.push(format!("m{n}"));
         n += 1;
     }
-    hook.wait_for(15, WAIT).await?;
+    hook.wait_for_unique(15, WAIT).await?;
     let third = Instance::start(&url, &settings).await?;
     b.kill().await?;
     for _ in 0..5 {
@@ -695,7 +706,7 @@ async fn instances_share_an_endpoint_and_one_dying_loses_nothing() -> Result<()>
         sent.push(format!("m{n}"));
         n += 1;
     }
-    let got = hook.wait_for(20, WAIT).await?;
+    let got = hook.wait_for_unique(20, WAIT).await?;
     let mut seen: Vec<&str> = Vec::new();
     for d in &got {
         if !seen.contains(&d.event_id.as_str()) {
@@ -713,6 +724,6 @@ async fn instances_share_an_endpoint_and_one_dying_loses_nothing() -> Result<()>
         })
         .collect();
     ensure!(bodies == sent, "{bodies:?}");
-    ensure!(got.len() <= 22, "{} deliveries for 20 events", got.len());
+    ensure!(got.len() <= 26, "{} deliveries for 20 events", got.len());
     Ok(())
 }
