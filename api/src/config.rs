@@ -187,6 +187,44 @@ pub struct Config {
     /// without sender or body, as "deleted user") or `erase` (removed).
     #[arg(long, env = "PARLEY_DELETED_ACCOUNT_MESSAGES", value_enum, default_value_t = DeletedMessagesArg::Tombstone, global = true)]
     pub deleted_account_messages: DeletedMessagesArg,
+    /// Deliver webhooks to loopback, private and link-local addresses
+    /// (refused by default, against SSRF).
+    #[arg(long, env = "PARLEY_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: bool,
+
+    /// Longest one webhook request may take, its response included.
+    #[arg(long, env = "PARLEY_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_timeout: Duration,
+
+    /// Most bytes of a webhook response read; the rest is dropped.
+    #[arg(
+        long,
+        env = "PARLEY_WEBHOOK_MAX_RESPONSE_BYTES",
+        default_value_t = 65536,
+        global = true
+    )]
+    pub webhook_max_response_bytes: usize,
+
+    /// Failed attempts in a row at one event before an endpoint pauses.
+    #[arg(long, env = "PARLEY_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub webhook_max_attempts: u32,
+
+    /// Delay before the first webhook retry; it doubles up to the maximum.
+    #[arg(long, env = "PARLEY_WEBHOOK_BACKOFF_BASE", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_backoff_base: Duration,
+
+    /// Longest delay between webhook retries.
+    #[arg(long, env = "PARLEY_WEBHOOK_BACKOFF_MAX", default_value = "5m", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_backoff_max: Duration,
+
+    /// How long an instance holds a webhook endpoint without renewing
+    /// (another instance takes it over after that).
+    #[arg(long, env = "PARLEY_WEBHOOK_LEASE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_lease: Duration,
+
+    /// How often endpoints are looked for and leases renewed.
+    #[arg(long, env = "PARLEY_WEBHOOK_POLL", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_poll: Duration,
 
     /// How often delivery receipts, coalesced in memory, are written.
     #[arg(long, env = "PARLEY_DELIVERY_FLUSH", default_value = "1s", value_parser = humantime::parse_duration, global = true)]

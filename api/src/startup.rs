@@ -10,7 +10,10 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use sea_orm::DatabaseConnection;
-use service::{AdminKey, EventBus, JwtVerifier, Service, Settings, accounts::RateLimits, db};
+use service::{
+    AdminKey, EventBus, JwtVerifier, Service, Settings, accounts::RateLimits, db,
+    webhooks::WebhookSettings,
+};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt;
@@ -162,6 +165,31 @@ fn jwt_verifier(config: &Config) -> Result<Option<JwtVerifier>, StartupError> {
     Ok(Some(verifier))
 }
 
+/// The webhook settings; ids in payloads are the API's global ids.
+fn webhook_settings(config: &Config) -> Result<WebhookSettings, StartupError> {
+    if config.webhook_timeout.is_zero()
+        || config.webhook_poll.is_zero()
+        || config.webhook_backoff_base.is_zero()
+        || config.webhook_lease <= config.webhook_poll * 2
+    {
+        return Err(StartupError::Config(
+            "webhook timeout, poll and backoff must be longer than zero, and the lease longer than two polls"
+                .into(),
+        ));
+    }
+    Ok(WebhookSettings {
+        allow_private: config.webhook_allow_private,
+        timeout: config.webhook_timeout,
+        max_response_bytes: config.webhook_max_response_bytes,
+        max_attempts: config.webhook_max_attempts,
+        backoff_base: config.webhook_backoff_base,
+        backoff_max: config.webhook_backoff_max.max(config.webhook_backoff_base),
+        lease: config.webhook_lease,
+        poll: config.webhook_poll,
+        id_format: crate::graphql::webhook_id,
+    })
+}
+
 /// A built app, bound to its port, not yet serving.
 pub struct Application {
     listener: TcpListener,
@@ -212,6 +240,7 @@ impl Application {
             user_search: config.user_search.into(),
             deleted_account_messages: config.deleted_account_messages.into(),
             streaming_timeout: config.streaming_timeout,
+            webhooks: webhook_settings(&config)?,
             rate_limits: RateLimits {
                 login_per_account: config.login_rate_account,
                 login_per_address: config.login_rate_address,

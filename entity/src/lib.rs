@@ -17,6 +17,7 @@ pub mod reaction;
 pub mod session;
 pub mod user;
 pub mod user_block;
+pub mod webhook_endpoint;
 
 pub mod prelude {
     pub use super::conversation::Entity as Conversation;

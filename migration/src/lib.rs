@@ -12,6 +12,7 @@ mod m20261123_000006_message_search;
 mod m20261123_000007_events;
 mod m20261123_000008_delivery;
 mod m20261123_000009_search_prefix_4;
+mod m20261208_000100_webhooks;
 mod m20261208_000200_mentions;
 mod m20261208_000201_streaming_sweep;
 mod m20261208_000202_history_visibility;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000201_streaming_sweep::Migration),
             Box::new(m20261208_000202_history_visibility::Migration),
             Box::new(m20261208_000300_moderation::Migration),
+            Box::new(m20261208_000100_webhooks::Migration),
         ]
     }
 }

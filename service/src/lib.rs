@@ -27,6 +27,9 @@
 //!                 log), stream.rs (the `events` subscription), cluster.rs
 //!                 (LISTEN/NOTIFY between instances on PostgreSQL)
 //! live/           typing.rs, presence.rs, delivery.rs (receipts)
+//! webhooks/       endpoints.rs (the host app's), worker.rs (leases and
+//!                 delivery tasks), outbound.rs (HTTP, SSRF, signing),
+//!                 payload.rs, kinds.rs, offline.rs, settings.rs
 //! ```
 //!
 //! Callers name the domain (`service::conversations::CreateGroup`), not
@@ -57,6 +60,8 @@ pub mod page;
 mod time;
 /// The form and limit of every input value.
 pub mod validate;
+/// Webhook endpoints and their deliveries.
+pub mod webhooks;
 
 use std::{
     sync::{
@@ -125,6 +130,8 @@ pub struct Settings {
     /// Longest reason of a report, a ban or a report's resolution, in
     /// characters.
     pub max_reason: usize,
+    /// Webhook deliveries: address rules, time limits, retries.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for Settings {
@@ -148,6 +155,7 @@ impl Default for Settings {
             streaming_timeout: Duration::from_secs(120),
             max_blocks: 1000,
             max_reason: 1000,
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -219,6 +227,7 @@ pub struct Service {
     limiters: accounts::Limiters,
     sessions: accounts::SessionCache,
     blocks: accounts::BlockCache,
+    webhooks: webhooks::Hub,
 }
 
 impl Service {
@@ -248,14 +257,19 @@ impl Service {
         };
         let (deliveries, ended) = live::Deliveries::new();
         let (streams, streams_ended) = messages::Streams::new();
+        let presence = live::Presence::start(&bus, settings.presence_expiry);
+        let hub = webhooks::Hub::new(&settings.webhooks, bus.origin());
+        let probe = webhooks::OfflineProbe::new(presence.clone(), hub.wanted());
+        hub.start(db.clone(), write_lock.clone(), bus.clone(), probe.clone());
         let service = Self {
-            lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock),
+            lanes: messages::Lanes::start(lane_count, &db, &bus, &log, &write_lock, probe),
             log,
             cluster,
             streams,
             write_lock,
             typing: live::Typing::start(&bus, settings.typing_timeout),
-            presence: live::Presence::start(&bus, settings.presence_expiry),
+            presence,
+            webhooks: hub,
             deliveries,
             limiters: accounts::Limiters::start(&settings.rate_limits),
             sessions: accounts::SessionCache::start(settings.session_cache, &bus),

@@ -590,6 +590,39 @@ pub(crate) fn page_size(field: &'static str, n: i64, max: u64) -> Result<u64> {
         .ok_or_else(|| Error::invalid(field, format!("must be between 0 and {max}")))
 }
 
+/// The length of a webhook signing secret the host app chooses.
+pub const WEBHOOK_SECRET_MIN: usize = 16;
+pub const WEBHOOK_SECRET_MAX: usize = 256;
+
+/// A webhook endpoint's event types: at least one, each once.
+pub(crate) fn webhook_event_types(
+    mut types: Vec<crate::webhooks::EventType>,
+) -> Result<Vec<crate::webhooks::EventType>> {
+    let mut seen = std::collections::HashSet::new();
+    types.retain(|t| seen.insert(*t));
+    if types.is_empty() {
+        return Err(Error::invalid(
+            "eventTypes",
+            "must name at least one event type",
+        ));
+    }
+    Ok(types)
+}
+
+/// A webhook signing secret: 16 to 256 characters, no surrounding blanks.
+pub(crate) fn webhook_secret(secret: String) -> Result<String> {
+    let count = secret.chars().count();
+    if !(WEBHOOK_SECRET_MIN..=WEBHOOK_SECRET_MAX).contains(&count) || secret.trim() != secret {
+        return Err(Error::invalid(
+            "secret",
+            format!(
+                "must be {WEBHOOK_SECRET_MIN} to {WEBHOOK_SECRET_MAX} characters, without surrounding blanks"
+            ),
+        ));
+    }
+    Ok(secret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

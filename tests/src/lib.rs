@@ -8,6 +8,7 @@
 pub mod db;
 pub mod instance;
 pub mod jwt;
+pub mod receiver;
 pub mod ws;
 
 use std::{net::SocketAddr, time::Duration};

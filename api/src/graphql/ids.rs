@@ -14,6 +14,7 @@ pub enum Kind {
     Message,
     Session,
     Report,
+    WebhookEndpoint,
 }
 
 impl Kind {
@@ -24,6 +25,7 @@ impl Kind {
             Kind::Message => "Message",
             Kind::Session => "Session",
             Kind::Report => "Report",
+            Kind::WebhookEndpoint => "WebhookEndpoint",
         }
     }
 }

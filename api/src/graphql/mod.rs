@@ -29,6 +29,8 @@ mod paging;
 pub mod request;
 /// `DateTime` and `JSON`, described for clients.
 pub mod scalars;
+/// The host app's webhook endpoints.
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use service::Service;
@@ -50,6 +52,7 @@ use self::{
         AuditHostApp, BanMutation, BanQuery, BlockMutation, BlockQuery, HostReadQuery,
         ReportMutation, ReportQuery,
     },
+    webhooks::{WebhookMutation, WebhookQuery},
 };
 
 #[derive(MergedObject, Default)]
@@ -63,6 +66,7 @@ pub struct Query(
     BanQuery,
     ReportQuery,
     HostReadQuery,
+    WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -81,6 +85,7 @@ pub struct Mutation(
     BlockMutation,
     BanMutation,
     ReportMutation,
+    WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -145,6 +150,17 @@ pub fn build_schema(service: Option<Service>, limits: &SchemaLimits) -> AppSchem
         builder = builder.data(Loaders::new(&service)).data(service);
     }
     builder.finish()
+}
+
+/// Ids in webhook payloads: the same global ids the API uses.
+pub fn webhook_id(kind: service::webhooks::IdKind, id: i64) -> String {
+    use service::webhooks::IdKind;
+    let kind = match kind {
+        IdKind::User => ids::Kind::User,
+        IdKind::Conversation => ids::Kind::Conversation,
+        IdKind::Message => ids::Kind::Message,
+    };
+    ids::encode(kind, id).0
 }
 
 /// The SDL that `schema.graphql` must match.

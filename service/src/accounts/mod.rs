@@ -7,12 +7,12 @@ mod argon2_pool;
 mod audit;
 /// Registering, signing in and out, and authenticating a token.
 mod auth;
+/// Blocking: whom a person hides, applied by every read path.
+mod blocks;
 /// Deleting an account and everything that names its person.
 mod deletion;
 /// A person's own data, in pages.
 mod export;
-/// Blocking: whom a person hides, applied by every read path.
-mod blocks;
 /// Users the host app brings along, by its own ids.
 mod external_ids;
 /// What the host app may do with the admin key.
@@ -40,12 +40,12 @@ mod users;
 
 pub use audit::HOST_APP_ACTOR;
 pub use auth::{Register, SignedIn, hash_token, new_token};
-pub use deletion::DeletedMessages;
-pub use export::{EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX, Export, ExportCursor};
 pub(crate) use blocks::{
     BlockCache, blocks_sender, counts_for, either_blocks, hides_blocked, hides_blocked_sql,
 };
 pub use blocks::{CACHE_TTL as BLOCK_CACHE_TTL, DIRECT_BLOCKED};
+pub use deletion::DeletedMessages;
+pub use export::{EXPORT_PAGE_DEFAULT, EXPORT_PAGE_MAX, Export, ExportCursor};
 pub use external_ids::GENERATED_USERNAME_PREFIX;
 pub(crate) use external_ids::{NewExternalUser, display_name_for};
 pub use host_app::{AdminKey, MIN_ADMIN_KEY_BYTES, UpsertUser, host_app_only};

@@ -101,7 +101,7 @@ impl Presence {
         self.roll.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn is_online(&self, user_id: i64) -> bool {
+    pub(crate) fn is_online(&self, user_id: i64) -> bool {
         self.roll().online(user_id)
     }
 

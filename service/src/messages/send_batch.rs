@@ -29,9 +29,9 @@ use sea_orm::{
 use crate::{
     accounts::{DIRECT_BLOCKED, blocks_sender},
     conversations::{CONVERSATION_LOCK, member_ids, title_from},
-    events::NewEvent,
     db::WriteTx,
     error::{Error, Internal, Result},
+    events::NewEvent,
     messages::{Draft, Stored, join_thread, mentions},
     time::now,
 };
@@ -206,9 +206,12 @@ async fn store_mentions(
         };
         let in_conversation = match members.entry(d.conversation_id) {
             std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(member_ids(&**txn, d.conversation_id).await?.into_iter().collect())
-            }
+            std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
+                member_ids(&**txn, d.conversation_id)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            ),
         };
         let named = mentions::resolve(
             &**txn,
@@ -293,7 +296,8 @@ async fn check(
             && members.iter().any(|&(mc, other)| {
                 mc == c
                     && other != me
-                    && (blocked_pairs.contains(&(me, other)) || blocked_pairs.contains(&(other, me)))
+                    && (blocked_pairs.contains(&(me, other))
+                        || blocked_pairs.contains(&(other, me)))
             })
     };
     let taken: HashSet<(i64, i64, String)> = if first_of.is_empty() {
@@ -431,7 +435,11 @@ async fn update_members(
             sum.add(term)
         })
     };
-    let is = |(c, u): (i64, i64)| Expr::col(M::ConversationId).eq(c).and(Expr::col(M::UserId).eq(u));
+    let is = |(c, u): (i64, i64)| {
+        Expr::col(M::ConversationId)
+            .eq(c)
+            .and(Expr::col(M::UserId).eq(u))
+    };
     let mut unread = CaseStatement::new();
     for (key, (_, after)) in &senders {
         unread = unread.case(is(*key), unblocked(Expr::value(0i64), after));

@@ -18,13 +18,14 @@
 //! written; it gets its answer and the rest are stored without it. Events
 //! are published once the batch has committed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use entity::message;
-use sea_orm::DatabaseConnection;
+use entity::{conversation_member, message, user_block};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{mpsc, oneshot};
 
 use super::send_batch::{self, Outcome};
+use crate::webhooks::OfflineProbe;
 use crate::{
     Viewer,
     db::WriteLock,
@@ -39,6 +40,9 @@ use crate::{
 const MAX_BATCH: usize = 64;
 /// Sends a lane holds before new ones wait to be queued.
 const QUEUE: usize = 1024;
+
+/// Members by conversation, and (blocker, blocked) pairs of the senders.
+type Recipients = (HashMap<i64, Vec<i64>>, HashSet<(i64, i64)>);
 
 /// A validated send, ready to be stored.
 pub(crate) struct Draft {
@@ -86,6 +90,7 @@ impl Lanes {
         bus: &EventBus,
         log: &EventLog,
         lock: &WriteLock,
+        probe: OfflineProbe,
     ) -> Self {
         let lanes = (0..count.max(1))
             .map(|_| {
@@ -95,6 +100,7 @@ impl Lanes {
                     bus: bus.clone(),
                     log: log.clone(),
                     lock: lock.clone(),
+                    probe: probe.clone(),
                 };
                 tokio::spawn(lane.run(rx));
                 tx
@@ -122,9 +128,62 @@ struct Lane {
     bus: EventBus,
     log: EventLog,
     lock: WriteLock,
+    /// Who of the recipients is offline, for webhooks.
+    probe: OfflineProbe,
 }
 
 impl Lane {
+    /// The members of the conversations `stored` went to, by conversation,
+    /// and who blocks which sender, when webhooks want offline recipients;
+    /// `None` (and no query) when none do.
+    async fn offline_members(
+        &self,
+        txn: &crate::db::WriteTx,
+        stored: &[Stored],
+    ) -> Result<Option<Recipients>> {
+        if !self.probe.wanted() {
+            return Ok(None);
+        }
+        let ids: HashSet<i64> = stored
+            .iter()
+            .filter_map(|s| match s {
+                Stored::Message(m) => Some(m.conversation_id),
+                Stored::DuplicateClientId => None,
+            })
+            .collect();
+        let rows = conversation_member::Entity::find()
+            .select_only()
+            .column(conversation_member::Column::ConversationId)
+            .column(conversation_member::Column::UserId)
+            .filter(conversation_member::Column::ConversationId.is_in(ids))
+            .into_tuple::<(i64, i64)>()
+            .all(&**txn)
+            .await?;
+        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (conversation_id, user_id) in rows {
+            members.entry(conversation_id).or_default().push(user_id);
+        }
+        // Someone who blocks the sender is never told of their message.
+        let senders: HashSet<i64> = stored
+            .iter()
+            .filter_map(|s| match s {
+                Stored::Message(m) => m.sender_id,
+                Stored::DuplicateClientId => None,
+            })
+            .collect();
+        let blocks: HashSet<(i64, i64)> = user_block::Entity::find()
+            .select_only()
+            .column(user_block::Column::BlockerId)
+            .column(user_block::Column::BlockedId)
+            .filter(user_block::Column::BlockedId.is_in(senders))
+            .into_tuple::<(i64, i64)>()
+            .all(&**txn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Some((members, blocks)))
+    }
+
     async fn run(self, mut queue: mpsc::Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -195,7 +254,13 @@ impl Lane {
             Err(Error::Internal(Internal::Db(db))) => return Err(Failure::Batch(db)),
             Err(err) => return Err(Failure::Batch(db_error(err))),
         };
-        // One event per message stored, not per answer.
+        // Who of each conversation has no live socket, when webhooks want
+        // to know (read under the batch's locks, so it is the membership
+        // the message was stored in).
+        let offline = self
+            .offline_members(&txn, &stored)
+            .await
+            .map_err(|err| Failure::Batch(db_error(err)))?;
         // One event per message stored, not per answer; its mentions'
         // right after it.
         let mut seen = HashSet::new();
@@ -204,11 +269,23 @@ impl Lane {
             if let Stored::Message(m) = s
                 && seen.insert(m.id)
             {
-                added.push(
-                    NewEvent::new(m.conversation_id, entity::event::Kind::MessageAdded)
-                        .message(m.id)
-                        .user(m.sender_id.unwrap_or_default()),
-                );
+                let mut event = NewEvent::new(m.conversation_id, entity::event::Kind::MessageAdded)
+                    .message(m.id)
+                    .user(m.sender_id.unwrap_or_default());
+                if let Some((members, blocks)) = &offline
+                    && let Some(members) = members.get(&m.conversation_id)
+                {
+                    let sender = m.sender_id.unwrap_or_default();
+                    let away = self.probe.offline_now(
+                        m.sender_id,
+                        members
+                            .iter()
+                            .copied()
+                            .filter(|member| !blocks.contains(&(*member, sender))),
+                    );
+                    event = event.data(serde_json::json!({ "offline": away }));
+                }
+                added.push(event);
                 added.extend(mentioned.remove(&m.id).unwrap_or_default());
             }
         }

@@ -359,6 +359,38 @@ fn rows() -> Vec<Row> {
             signed_in(FORBID),
         )
         .host(Yes),
+        // Webhook endpoints see every conversation: the admin key only.
+        row(
+            "Query.webhookEndpoints",
+            "{ webhookEndpoints { id backlog } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        row(
+            "Mutation.createWebhookEndpoint",
+            "mutation { createWebhookEndpoint(input: {url: \"https://hooks.example.com/p\", eventTypes: [MESSAGE_ADDED]}) { secret } }",
+            signed_in(FORBID),
+        )
+        .host(Yes),
+        // An endpoint that does not exist: the admin key learns so.
+        row(
+            "Mutation.updateWebhookEndpoint",
+            "mutation { updateWebhookEndpoint(id: \"V2ViaG9va0VuZHBvaW50Ojk5OTk5\", input: {onlyOffline: true}) { id } }",
+            signed_in(FORBID),
+        )
+        .host(MISSING),
+        row(
+            "Mutation.deleteWebhookEndpoint",
+            "mutation { deleteWebhookEndpoint(id: \"V2ViaG9va0VuZHBvaW50Ojk5OTk5\") }",
+            signed_in(FORBID),
+        )
+        .host(MISSING),
+        row(
+            "Mutation.resumeWebhookEndpoint",
+            "mutation { resumeWebhookEndpoint(id: \"V2ViaG9va0VuZHBvaW50Ojk5OTk5\") { id } }",
+            signed_in(FORBID),
+        )
+        .host(MISSING),
         // Streaming: only the author appends; the author and a group's
         // owners and admins finish; `$s` is the bot's streaming message, so
         // the admin key may do both.

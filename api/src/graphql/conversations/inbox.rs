@@ -160,8 +160,9 @@ impl ConversationQuery {
         let viewer = viewer(ctx)?;
         let service = service(ctx)?;
         let found = match ids::decode_any(&id, "id")? {
-            // Sessions are listed by `sessions`; they are not nodes.
-            (Kind::Session | Kind::Report, _) => Ok(None),
+            // Sessions are listed by `sessions`, endpoints by
+            // `webhookEndpoints`; they are not nodes.
+            (Kind::Session | Kind::Report | Kind::WebhookEndpoint, _) => Ok(None),
             (Kind::User, id) => service
                 .user(&viewer, id)
                 .await

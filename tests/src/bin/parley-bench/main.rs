@@ -74,6 +74,9 @@ enum Scenario {
     /// Three instances on one PostgreSQL, same- and cross-instance
     /// latency (issue 15; skipped on SQLite).
     Cluster,
+    /// Send rate with and without a webhook endpoint, and deliveries per
+    /// second to a local receiver (issue 17).
+    Webhooks,
     All,
 }
 
@@ -108,6 +111,7 @@ async fn main() -> Result<()> {
             Scenario::Search,
             Scenario::Abuse,
             Scenario::Cluster,
+            Scenario::Webhooks,
         ];
     }
     let mut rows: Vec<Row> = Vec::new();
@@ -143,6 +147,7 @@ async fn main() -> Result<()> {
             Scenario::Search => scenarios::search::run(&ctx).await?,
             Scenario::Abuse => scenarios::abuse::run(&ctx, &cli.pg_url).await?,
             Scenario::Cluster => scenarios::cluster::run(&ctx).await?,
+            Scenario::Webhooks => scenarios::webhooks::run(&ctx, &cli.pg_url).await?,
             Scenario::All => Vec::new(),
         };
         report::print_table(&new_rows);

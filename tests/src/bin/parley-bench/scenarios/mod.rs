@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod reconnect;
 pub mod search;
 pub mod send;
+pub mod webhooks;
 
 use std::{
     future::Future,
