@@ -28,6 +28,13 @@ export type ConversationFilter = {
   archived?: boolean;
   /** Only conversations about this context. */
   context?: string | null | undefined;
+  /**
+   * `true`: the deleted conversations the viewer may restore (either
+   * person of a direct conversation, a group's owner) within the
+   * retention period, with their `deletedAt`; `archived` is ignored.
+   * Only their own fields and members can be read until restored.
+   */
+  deleted?: boolean;
   kind?: ConversationKind | null | undefined;
   /** Matches titles and the other members' names, ignoring case. */
   search?: string | null | undefined;
@@ -43,6 +50,11 @@ export type CreateGroupConversationInput = {
   /** What the host app says the group is about (`course:cs101`). */
   context?: string | null | undefined;
   /**
+   * What members see of the time before they joined (default
+   * `SHARED`).
+   */
+  historyVisibility?: HistoryVisibility | null | undefined;
+  /**
    * The other members; the creator joins as owner. With the admin key,
    * the first one is the owner.
    */
@@ -53,6 +65,16 @@ export type CreateGroupConversationInput = {
    */
   title?: string | null | undefined;
 };
+
+/** What a group's members see of the time before they (last) joined. */
+export type HistoryVisibility =
+  /** Everything, whenever they joined (the default). */
+  | 'SHARED'
+  /**
+   * Only messages from their latest join on: history, search, threads,
+   * `node` and the event streams hide the older ones.
+   */
+  | 'SINCE_JOINED';
 
 export type LoginInput = {
   password: string;
@@ -134,6 +156,11 @@ export type SendMessageInput = {
    * empty body; an `OFFER` needs a body or metadata (its terms).
    */
   kind?: MessageKind | null | undefined;
+  /**
+   * Users the client resolved itself (up to 50): members among them are
+   * mentioned, others ignored; `@username`s in the body are mentions too.
+   */
+  mentions?: Array<string | number> | null | undefined;
   /**
    * A JSON object of at most 16 KiB: an offer's amount and currency, an
    * AI model's name and token counts.
@@ -273,6 +300,8 @@ type EventFields_MemberRemovedEvent_Fragment = { __typename: 'MemberRemovedEvent
 
 type EventFields_MemberRoleChangedEvent_Fragment = { __typename: 'MemberRoleChangedEvent', at: string, role: MemberRole | null, cursor: string | null, conversationId: string | null, user: { id: string } | null };
 
+type EventFields_MentionEvent_Fragment = { __typename: 'MentionEvent', cursor: string | null, conversationId: string | null };
+
 type EventFields_MessageAddedEvent_Fragment = { __typename: 'MessageAddedEvent', at: string, cursor: string | null, conversationId: string | null, message: { id: string, seq: number, conversationId: string, clientMessageId: string | null, kind: MessageKind, body: string, createdAt: string, editedAt: string | null, deletedAt: string | null, streaming: boolean, metadata: unknown, status: MessageStatus | null, threadRootId: string | null, replyCount: number, replyTo: { id: string, seq: number, body: string, sender: { id: string, displayName: string } | null } | null, attachments: Array<{ url: string, name: string | null, mimeType: string | null, size: number | null }>, reactions: Array<{ emoji: string, count: number, reactedByMe: boolean }>, sender: { id: string, username: string, displayName: string, avatarUrl: string | null, isBot: boolean } | null } };
 
 type EventFields_MessageAppendedEvent_Fragment = { __typename: 'MessageAppendedEvent', messageId: string, text: string, cursor: string | null, conversationId: string | null };
@@ -303,6 +332,7 @@ export type EventFieldsFragment =
   | EventFields_MemberLeftEvent_Fragment
   | EventFields_MemberRemovedEvent_Fragment
   | EventFields_MemberRoleChangedEvent_Fragment
+  | EventFields_MentionEvent_Fragment
   | EventFields_MessageAddedEvent_Fragment
   | EventFields_MessageAppendedEvent_Fragment
   | EventFields_MessageDeletedEvent_Fragment
@@ -329,6 +359,7 @@ export type EventsSubscription = { events:
     | { __typename: 'MemberLeftEvent', at: string, cursor: string | null, conversationId: string | null, user: { id: string, displayName: string } | null, newOwner: { id: string } | null }
     | { __typename: 'MemberRemovedEvent', at: string, cursor: string | null, conversationId: string | null, user: { id: string, displayName: string } | null, actor: { id: string } | null }
     | { __typename: 'MemberRoleChangedEvent', at: string, role: MemberRole | null, cursor: string | null, conversationId: string | null, user: { id: string } | null }
+    | { __typename: 'MentionEvent', cursor: string | null, conversationId: string | null }
     | { __typename: 'MessageAddedEvent', at: string, cursor: string | null, conversationId: string | null, message: { id: string, seq: number, conversationId: string, clientMessageId: string | null, kind: MessageKind, body: string, createdAt: string, editedAt: string | null, deletedAt: string | null, streaming: boolean, metadata: unknown, status: MessageStatus | null, threadRootId: string | null, replyCount: number, replyTo: { id: string, seq: number, body: string, sender: { id: string, displayName: string } | null } | null, attachments: Array<{ url: string, name: string | null, mimeType: string | null, size: number | null }>, reactions: Array<{ emoji: string, count: number, reactedByMe: boolean }>, sender: { id: string, username: string, displayName: string, avatarUrl: string | null, isBot: boolean } | null } }
     | { __typename: 'MessageAppendedEvent', messageId: string, text: string, cursor: string | null, conversationId: string | null }
     | { __typename: 'MessageDeletedEvent', at: string, messageId: string, cursor: string | null, conversationId: string | null, message: { id: string, seq: number, conversationId: string, clientMessageId: string | null, kind: MessageKind, body: string, createdAt: string, editedAt: string | null, deletedAt: string | null, streaming: boolean, metadata: unknown, status: MessageStatus | null, threadRootId: string | null, replyCount: number, replyTo: { id: string, seq: number, body: string, sender: { id: string, displayName: string } | null } | null, attachments: Array<{ url: string, name: string | null, mimeType: string | null, size: number | null }>, reactions: Array<{ emoji: string, count: number, reactedByMe: boolean }>, sender: { id: string, username: string, displayName: string, avatarUrl: string | null, isBot: boolean } | null } }
@@ -356,6 +387,7 @@ export type ConversationEventsSubscription = { conversationEvents:
     | { __typename: 'MemberLeftEvent', at: string, cursor: string | null, conversationId: string | null, user: { id: string, displayName: string } | null, newOwner: { id: string } | null }
     | { __typename: 'MemberRemovedEvent', at: string, cursor: string | null, conversationId: string | null, user: { id: string, displayName: string } | null, actor: { id: string } | null }
     | { __typename: 'MemberRoleChangedEvent', at: string, role: MemberRole | null, cursor: string | null, conversationId: string | null, user: { id: string } | null }
+    | { __typename: 'MentionEvent', cursor: string | null, conversationId: string | null }
     | { __typename: 'MessageAddedEvent', at: string, cursor: string | null, conversationId: string | null, message: { id: string, seq: number, conversationId: string, clientMessageId: string | null, kind: MessageKind, body: string, createdAt: string, editedAt: string | null, deletedAt: string | null, streaming: boolean, metadata: unknown, status: MessageStatus | null, threadRootId: string | null, replyCount: number, replyTo: { id: string, seq: number, body: string, sender: { id: string, displayName: string } | null } | null, attachments: Array<{ url: string, name: string | null, mimeType: string | null, size: number | null }>, reactions: Array<{ emoji: string, count: number, reactedByMe: boolean }>, sender: { id: string, username: string, displayName: string, avatarUrl: string | null, isBot: boolean } | null } }
     | { __typename: 'MessageAppendedEvent', messageId: string, text: string, cursor: string | null, conversationId: string | null }
     | { __typename: 'MessageDeletedEvent', at: string, messageId: string, cursor: string | null, conversationId: string | null, message: { id: string, seq: number, conversationId: string, clientMessageId: string | null, kind: MessageKind, body: string, createdAt: string, editedAt: string | null, deletedAt: string | null, streaming: boolean, metadata: unknown, status: MessageStatus | null, threadRootId: string | null, replyCount: number, replyTo: { id: string, seq: number, body: string, sender: { id: string, displayName: string } | null } | null, attachments: Array<{ url: string, name: string | null, mimeType: string | null, size: number | null }>, reactions: Array<{ emoji: string, count: number, reactedByMe: boolean }>, sender: { id: string, username: string, displayName: string, avatarUrl: string | null, isBot: boolean } | null } }
