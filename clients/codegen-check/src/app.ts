@@ -70,6 +70,7 @@ export function apply(event: EventsSubscription["events"], store: Map<string, st
       return event.lastDeliveredSeq >= 0 ? event.cursor : null;
     case "ConversationUpdatedEvent":
       return event.fields.length >= 0 ? event.cursor : null;
+    case "MentionEvent":
     case "MemberJoinedEvent":
     case "MemberLeftEvent":
     case "MemberRemovedEvent":
