@@ -406,7 +406,7 @@ async fn update_members(
     use conversation_member::Column as M;
     // (conversation, sender) -> their last seq, and the batch's messages
     // after it by each other sender.
-    let mut senders: Vec<((i64, i64), (i64, HashMap<i64, i64>))> = Vec::new();
+    let mut senders: Vec<(Key, SenderShare)> = Vec::new();
     // conversation -> the batch's messages by each sender.
     let mut by_sender: HashMap<i64, HashMap<i64, i64>> = HashMap::new();
     for (c, share) in shares {
@@ -447,7 +447,7 @@ async fn update_members(
     for (c, counts) in &by_sender {
         unread = unread.case(
             Expr::col(M::ConversationId).eq(*c),
-            unblocked(Expr::col(M::UnreadCount).into(), counts),
+            unblocked(Expr::col(M::UnreadCount), counts),
         );
     }
     let unread: Expr = unread.finally(Expr::col(M::UnreadCount)).into();
@@ -468,21 +468,21 @@ async fn update_members(
     conversation_member::Entity::update_many()
         .col_expr(
             M::LastReadSeq,
-            per_sender(&|seq| seq, Expr::col(M::LastReadSeq).into()),
+            per_sender(&|seq| seq, Expr::col(M::LastReadSeq)),
         )
         .col_expr(
             M::LastDeliveredSeq,
-            per_sender(&|seq| seq, Expr::col(M::LastDeliveredSeq).into()),
+            per_sender(&|seq| seq, Expr::col(M::LastDeliveredSeq)),
         )
         .col_expr(M::UnreadCount, unread)
         // Read up to their own message: the sender's mentions too.
         .col_expr(
             M::UnreadMentions,
-            per_sender(&|_| 0, Expr::col(M::UnreadMentions).into()),
+            per_sender(&|_| 0, Expr::col(M::UnreadMentions)),
         )
         .col_expr(
             M::LastActivityAt,
-            per_conversation(&|s| Expr::value(s.at), Expr::col(M::LastActivityAt).into()),
+            per_conversation(&|s| Expr::value(s.at), Expr::col(M::LastActivityAt)),
         )
         .col_expr(M::Archived, Expr::value(false))
         .filter(M::ConversationId.is_in(shares.iter().map(|(c, _)| c.id)))
@@ -490,6 +490,13 @@ async fn update_members(
         .await?;
     Ok(())
 }
+
+/// `(conversation id, user id)`.
+type Key = (i64, i64);
+
+/// A sender's last seq in a batch, and how many of the batch's messages
+/// after it each other sender wrote.
+type SenderShare = (i64, HashMap<i64, i64>);
 
 /// The distinct values of a sorted sequence.
 fn dedup(values: impl Iterator<Item = i64>) -> Vec<i64> {
