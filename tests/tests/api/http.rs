@@ -254,7 +254,13 @@ async fn internal_errors_do_not_leak_database_text() -> anyhow::Result<()> {
     let db = app.service.db();
     // Tables that point at messages go first: PostgreSQL refuses to drop
     // a table others depend on (and SQLite has no DROP ... CASCADE).
-    for table in ["reactions", "message_edits", "messages"] {
+    for table in [
+        "reactions",
+        "message_edits",
+        "message_mentions",
+        "message_reports",
+        "messages",
+    ] {
         db.execute_raw(Statement::from_string(
             db.get_database_backend(),
             format!("DROP TABLE {table}"),
