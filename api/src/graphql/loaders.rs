@@ -76,23 +76,13 @@ impl Loader<(i64, i64)> for UnreadCounts {
     type Error = Arc<service::Error>;
 
     async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<HashMap<(i64, i64), i64>> {
-        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (user, conversation) in keys {
-            by_user.entry(*user).or_default().push(*conversation);
-        }
-        let mut out = HashMap::with_capacity(keys.len());
-        for (user, conversations) in by_user {
-            let counts = self
-                .0
-                .unread_counts(user, &conversations)
-                .await
-                .map_err(Arc::new)?;
-            for conversation in conversations {
-                out.insert(
-                    (user, conversation),
-                    counts.get(&conversation).copied().unwrap_or(0),
-                );
-            }
+        let mut out = per_user(keys, |user, conversations| async move {
+            self.0.unread_counts(user, &conversations).await
+        })
+        .await?;
+        // A conversation with nothing unread may have no row to count.
+        for key in keys {
+            out.entry(*key).or_insert(0);
         }
         Ok(out)
     }
@@ -159,23 +149,31 @@ impl Loader<(i64, i64)> for HistoryFloors {
     type Error = Arc<service::Error>;
 
     async fn load(&self, keys: &[(i64, i64)]) -> LoadResult<HashMap<(i64, i64), i64>> {
-        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (user, conversation) in keys {
-            by_user.entry(*user).or_default().push(*conversation);
-        }
-        let mut out = HashMap::with_capacity(keys.len());
-        for (user, conversations) in by_user {
-            let floors = self
-                .0
-                .history_floors(user, &conversations)
-                .await
-                .map_err(Arc::new)?;
-            for (conversation, floor) in floors {
-                out.insert((user, conversation), floor);
-            }
-        }
-        Ok(out)
+        per_user(keys, |user, conversations| async move {
+            self.0.history_floors(user, &conversations).await
+        })
+        .await
     }
+}
+
+/// Loads `(user id, conversation id)` keys with one `read` per user of
+/// their conversations.
+async fn per_user<F, Fut>(keys: &[(i64, i64)], read: F) -> LoadResult<HashMap<(i64, i64), i64>>
+where
+    F: Fn(i64, Vec<i64>) -> Fut,
+    Fut: std::future::Future<Output = service::Result<HashMap<i64, i64>>>,
+{
+    let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (user, conversation) in keys {
+        by_user.entry(*user).or_default().push(*conversation);
+    }
+    let mut out = HashMap::with_capacity(keys.len());
+    for (user, conversations) in by_user {
+        for (conversation, value) in read(user, conversations).await.map_err(Arc::new)? {
+            out.insert((user, conversation), value);
+        }
+    }
+    Ok(out)
 }
 
 /// The users a message mentions, by message id.

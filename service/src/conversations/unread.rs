@@ -48,10 +48,26 @@ impl Service {
         user_id: i64,
         conversation_ids: &[i64],
     ) -> Result<HashMap<i64, i64>> {
+        self.membership_counts(
+            conversation_member::Column::UnreadCount,
+            user_id,
+            conversation_ids,
+        )
+        .await
+    }
+
+    /// One count column of a user's memberships in `conversation_ids`, by
+    /// conversation.
+    async fn membership_counts(
+        &self,
+        column: conversation_member::Column,
+        user_id: i64,
+        conversation_ids: &[i64],
+    ) -> Result<HashMap<i64, i64>> {
         let rows: Vec<(i64, i64)> = conversation_member::Entity::find()
             .select_only()
             .column(conversation_member::Column::ConversationId)
-            .column(conversation_member::Column::UnreadCount)
+            .column(column)
             .filter(conversation_member::Column::UserId.eq(user_id))
             .filter(
                 conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
@@ -88,18 +104,12 @@ impl Service {
         user_id: i64,
         conversation_ids: &[i64],
     ) -> Result<HashMap<i64, i64>> {
-        let rows: Vec<(i64, i64)> = conversation_member::Entity::find()
-            .select_only()
-            .column(conversation_member::Column::ConversationId)
-            .column(conversation_member::Column::UnreadMentions)
-            .filter(conversation_member::Column::UserId.eq(user_id))
-            .filter(
-                conversation_member::Column::ConversationId.is_in(conversation_ids.iter().copied()),
-            )
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows.into_iter().collect())
+        self.membership_counts(
+            conversation_member::Column::UnreadMentions,
+            user_id,
+            conversation_ids,
+        )
+        .await
     }
 
     /// The viewer's unread mentions across all their conversations, muted
