@@ -2,7 +2,7 @@
 //! to messages after they are sent, what everyone else sees, and the
 //! events each change logs.
 
-use parley_tests::{TestApp, TestUser, decode_id, error_code, spawn_app};
+use parley_tests::{TestApp, TestUser, decode_id, error_code, spawn_app, spawn_app_with};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::entity::event;
@@ -579,7 +579,14 @@ async fn to_non_members_a_message_does_not_exist() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_page_of_messages_reads_their_reactions_in_a_fixed_number_of_statements()
 -> anyhow::Result<()> {
-    let app = spawn_app().await?;
+    // The statement counter is the whole server's: the timers that write
+    // in the background (receipts, webhook leases) wait out the test.
+    let app = spawn_app_with(|c| {
+        c.delivery_flush = std::time::Duration::from_secs(3600);
+        c.webhook_poll = std::time::Duration::from_secs(3600);
+        c.webhook_lease = std::time::Duration::from_secs(3 * 3600);
+    })
+    .await?;
     let ann = app.register("ann").await?;
     let ben = app.register("ben").await?;
     let c = app.open_direct(&ann, &ben).await?;
