@@ -200,6 +200,17 @@ impl TestApp {
             .context("no conversation id")
     }
 
+    /// The delivered pointer as stored (not the pending one the API shows).
+    pub async fn stored_delivered(&self, user: &TestUser, conversation: &str) -> Result<i64> {
+        let rows = self
+            .sql_ints(
+                "SELECT last_delivered_seq FROM conversation_members WHERE user_id = $1 AND conversation_id = $2",
+                vec![decode_id(&user.id)?.into(), decode_id(conversation)?.into()],
+            )
+            .await?;
+        rows.first().copied().context("no membership")
+    }
+
     /// Creates a group of `owner` with `members`; its id.
     pub async fn create_group(&self, owner: &TestUser, members: &[&TestUser]) -> Result<String> {
         let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();

@@ -215,28 +215,8 @@ impl Service {
             drop(txn);
             return self.conversation(viewer, conversation_id).await;
         }
-        let mut receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
-            .user(viewer.user_id)
-            .data(json!({ "seq": target, "unreadCount": remaining }));
-        // In a direct conversation the other person's clients follow the
-        // logged receipt (`Message.status`). In a group, logging it for
-        // every member would make each read cost a delivery to each of
-        // them, a message read by a 1,000-member group a million: only the
-        // reader's own clients get it from the log (their unread counts
-        // stay exact across reconnects), the others' live clients get it
-        // as a live event, and the member list keeps each pointer.
-        let group = conversation.kind == conversation::Kind::Group;
-        if group {
-            receipt = receipt.only_for(viewer.user_id);
-        }
-        self.commit_logged(txn, vec![receipt]).await?;
-        if group {
-            self.bus().publish_ephemeral(Ephemeral::Read {
-                conversation_id,
-                user_id: viewer.user_id,
-                seq: target,
-            });
-        }
+        self.commit_read(txn, &conversation, viewer, target, remaining)
+            .await?;
         Ok(conversation)
     }
 }
@@ -297,11 +277,32 @@ impl Service {
             .filter(conversation_member::Column::UserId.eq(viewer.user_id))
             .exec(&*txn)
             .await?;
-        // Logged and published as `mark_read` does: in a group, logged for
-        // the reader's own clients only, live for the other members.
-        let mut receipt = NewEvent::new(conversation_id, EventKind::ReadReceipt)
+        self.commit_read(txn, &conversation, viewer, target, remaining)
+            .await?;
+        Ok(conversation)
+    }
+}
+
+impl Service {
+    /// Commits a move of the viewer's read pointer to `seq` with its
+    /// receipt. In a direct conversation the other person's clients follow
+    /// the logged receipt (`Message.status`). In a group, logging it for
+    /// every member would make each read cost a delivery to each of them, a
+    /// message read by a 1,000-member group a million: only the reader's
+    /// own clients get it from the log (their unread counts stay exact
+    /// across reconnects), the others' live clients get it as a live event,
+    /// and the member list keeps each pointer.
+    async fn commit_read(
+        &self,
+        txn: crate::db::WriteTx,
+        conversation: &conversation::Model,
+        viewer: &Viewer,
+        seq: i64,
+        unread: i64,
+    ) -> Result<()> {
+        let mut receipt = NewEvent::new(conversation.id, EventKind::ReadReceipt)
             .user(viewer.user_id)
-            .data(json!({ "seq": target, "unreadCount": remaining }));
+            .data(json!({ "seq": seq, "unreadCount": unread }));
         let group = conversation.kind == conversation::Kind::Group;
         if group {
             receipt = receipt.only_for(viewer.user_id);
@@ -309,12 +310,12 @@ impl Service {
         self.commit_logged(txn, vec![receipt]).await?;
         if group {
             self.bus().publish_ephemeral(Ephemeral::Read {
-                conversation_id,
+                conversation_id: conversation.id,
                 user_id: viewer.user_id,
-                seq: target,
+                seq,
             });
         }
-        Ok(conversation)
+        Ok(())
     }
 }
 

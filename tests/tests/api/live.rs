@@ -320,16 +320,6 @@ async fn delivered(
     Ok(rows)
 }
 
-async fn stored_delivered(app: &TestApp, user: &TestUser, conversation: &str) -> Result<i64> {
-    let rows = app
-        .sql_ints(
-            "SELECT last_delivered_seq FROM conversation_members WHERE user_id = $1 AND conversation_id = $2",
-            vec![decode_id(&user.id)?.into(), decode_id(conversation)?.into()],
-        )
-        .await?;
-    rows.first().copied().context("no membership")
-}
-
 async fn receipts(app: &TestApp, conversation: &str) -> Result<Vec<(Option<i64>, Value)>> {
     let rows = event::Entity::find()
         .filter(event::Column::ConversationId.eq(decode_id(conversation)?))
@@ -352,9 +342,9 @@ async fn fetching_messages_moves_the_delivered_pointer_and_logs_one_receipt() ->
     for i in 1..=3 {
         app.send(&a, &id, &format!("m{i}")).await?;
     }
-    assert_eq!(stored_delivered(&app, &b, &id).await?, 0);
+    assert_eq!(app.stored_delivered(&b, &id).await?, 0);
     // The sender has their own messages.
-    assert_eq!(stored_delivered(&app, &a, &id).await?, 3);
+    assert_eq!(app.stored_delivered(&a, &id).await?, 3);
 
     // Two fetches and a page of older messages: one coalesced write.
     for args in ["last: 2", "last: 50", "first: 1"] {
@@ -371,7 +361,7 @@ async fn fetching_messages_moves_the_delivered_pointer_and_logs_one_receipt() ->
     assert_eq!(delivered(&app, &a, &id).await?, want);
 
     app.service.flush_deliveries().await?;
-    assert_eq!(stored_delivered(&app, &b, &id).await?, 3);
+    assert_eq!(app.stored_delivered(&b, &id).await?, 3);
     assert_eq!(
         receipts(&app, &id).await?,
         vec![(Some(decode_id(&b.id)?), json!({"seq": 3}))]
@@ -389,7 +379,7 @@ async fn the_flusher_writes_receipts_on_its_timer() -> Result<()> {
     app.send(&a, &id, "hello").await?;
     app.ok(&b.token, STATUS, json!({"c": id})).await?;
     for _ in 0..100 {
-        if stored_delivered(&app, &b, &id).await? == 1 {
+        if app.stored_delivered(&b, &id).await? == 1 {
             assert_eq!(receipts(&app, &id).await?.len(), 1);
             return Ok(());
         }
@@ -415,7 +405,7 @@ async fn live_delivery_moves_the_delivered_pointer() -> Result<()> {
         assert_eq!(ws.next_data("1").await?["data"]["messageAdded"]["seq"], seq);
     }
     app.service.flush_deliveries().await?;
-    assert_eq!(stored_delivered(&app, &b, &id).await?, 2);
+    assert_eq!(app.stored_delivered(&b, &id).await?, 2);
     assert_eq!(
         receipts(&app, &id).await?.last().cloned(),
         Some((Some(decode_id(&b.id)?), json!({"seq": 2})))
@@ -434,7 +424,7 @@ async fn mark_delivered_moves_forward_only_and_not_past_the_newest() -> Result<(
         app.ok(&b.token, MARK_DELIVERED, json!({"c": id, "s": seq}))
             .await?;
         app.service.flush_deliveries().await?;
-        assert_eq!(stored_delivered(&app, &b, &id).await?, want, "after {seq}");
+        assert_eq!(app.stored_delivered(&b, &id).await?, want, "after {seq}");
     }
     let response = app
         .gql(Some(&b.token), MARK_DELIVERED, json!({"c": id, "s": -1}))
@@ -457,7 +447,7 @@ async fn mark_delivered_moves_forward_only_and_not_past_the_newest() -> Result<(
         json!({"c": id}),
     )
     .await?;
-    assert_eq!(stored_delivered(&app, &b, &id).await?, 5);
+    assert_eq!(app.stored_delivered(&b, &id).await?, 5);
     Ok(())
 }
 

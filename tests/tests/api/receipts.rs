@@ -170,9 +170,9 @@ async fn group_deliveries_move_pointers_and_log_no_receipts() -> Result<()> {
     }
     app.service.flush_deliveries().await?;
     // Both messages, in the group as in the direct conversation.
-    assert_eq!(delivered(&app, &ben, &g).await?, 2);
-    assert_eq!(delivered(&app, &cat, &g).await?, 2);
-    assert_eq!(delivered(&app, &ben, &direct).await?, 2);
+    assert_eq!(app.stored_delivered(&ben, &g).await?, 2);
+    assert_eq!(app.stored_delivered(&cat, &g).await?, 2);
+    assert_eq!(app.stored_delivered(&ben, &direct).await?, 2);
     assert!(logged(&app, &g, "delivery_receipt").await?.is_empty());
     let ben_id = decode_id(&ben.id)?;
     assert_eq!(
@@ -180,14 +180,4 @@ async fn group_deliveries_move_pointers_and_log_no_receipts() -> Result<()> {
         vec![(ben_id, 0)]
     );
     Ok(())
-}
-
-async fn delivered(app: &TestApp, user: &TestUser, conversation: &str) -> Result<i64> {
-    let rows = app
-        .sql_ints(
-            "SELECT last_delivered_seq FROM conversation_members WHERE user_id = $1 AND conversation_id = $2",
-            vec![decode_id(&user.id)?.into(), decode_id(conversation)?.into()],
-        )
-        .await?;
-    rows.first().copied().context("membership")
 }
